@@ -1,0 +1,526 @@
+"""Graph: ops in creation order, unique names, name scopes, collections,
+control dependencies, devices and the default-graph stack (spec graph.md §1-4).
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from typing import Any, Iterator, Optional
+
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
+DEFAULT_GRAPH_SEED = 87654321
+
+
+class GraphKeys:
+    """Standard collection names (same strings as ``tf.GraphKeys``)."""
+
+    GLOBAL_VARIABLES = "variables"
+    VARIABLES = GLOBAL_VARIABLES
+    TRAINABLE_VARIABLES = "trainable_variables"
+    LOCAL_VARIABLES = "local_variables"
+    MODEL_VARIABLES = "model_variables"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    GLOBAL_STEP = "global_step"
+    UPDATE_OPS = "update_ops"
+    SUMMARIES = "summaries"
+    LOSSES = "losses"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    TRAIN_OP = "train_op"
+    SAVERS = "savers"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    READY_FOR_LOCAL_INIT_OP = "ready_for_local_init_op"
+    SUMMARY_OP = "summary_op"
+    QUEUE_RUNNERS = "queue_runners"
+    ACTIVATIONS = "activations"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    METRIC_VARIABLES = "metric_variables"
+    TABLE_INITIALIZERS = "table_initializer"
+    RESOURCES = "resources"
+    LOCAL_RESOURCES = "local_resources"
+    EVAL_STEP = "eval_step"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
+    ASSET_FILEPATHS = "asset_filepaths"
+    SAVEABLE_OBJECTS = "saveable_objects"
+    COND_CONTEXT = "cond_context"
+    WHILE_CONTEXT = "while_context"
+
+
+class _ControlDependencies:
+    """One ``control_dependencies`` block: its inputs and the ops made inside."""
+
+    def __init__(self, graph: "Graph", control_inputs: Optional[list]) -> None:
+        self.graph = graph
+        self.new_stack = control_inputs is None
+        self.control_inputs = [] if control_inputs is None else control_inputs
+        self.seen: set = set()
+        self._saved: Optional[list] = None
+
+    def __enter__(self) -> None:
+        g = self.graph
+        if self.new_stack:
+            self._saved = g._control_stack
+            g._control_stack = []
+        g._control_stack.append(self)
+
+    def __exit__(self, *exc: Any) -> None:
+        g = self.graph
+        g._control_stack.pop()
+        if self.new_stack:
+            g._control_stack = self._saved
+
+
+class Graph:
+    """A TensorFlow-1.x-style computation graph (same as ``tf.Graph``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._ops: list = []
+        self._by_name: dict = {}
+        self._names_in_use: dict = {}
+        self._name_stack = ""
+        self._control_stack: list = []
+        self._collections: dict = {}
+        self._finalized = False
+        self._seed: Optional[int] = None
+        self._device_stack: list = []
+        self._colocation_stack: list = []
+        self._gradient_override_map: dict = {}
+        self._variable_scope_store: Any = None
+        self._version = 0
+        self._recorders: list = []  # GradientTapes recording op creation
+
+    # --- default graph --------------------------------------------------------
+    def as_default(self) -> contextlib.AbstractContextManager:
+        """Make this graph the default graph inside a ``with`` block."""
+        return _default_graph_stack.get_controller(self)
+
+    # --- properties -----------------------------------------------------------
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    @property
+    def seed(self) -> Optional[int]:
+        return self._seed
+
+    @seed.setter
+    def seed(self, seed: Optional[int]) -> None:
+        self._seed = seed
+
+    @property
+    def building_function(self) -> bool:
+        return False
+
+    def finalize(self) -> None:
+        """Make the graph read-only: later op creation raises RuntimeError."""
+        self._finalized = True
+
+    def _unsafe_unfinalize(self) -> None:
+        self._finalized = False
+
+    def _check_not_finalized(self) -> None:
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
+
+    # --- ops --------------------------------------------------------------------
+    def _add_op(self, op: Any) -> None:
+        with self._lock:
+            self._check_not_finalized()
+            self._ops.append(op)
+            self._by_name[op.name] = op
+            self._version = len(self._ops)
+            for ctl in self._control_stack:
+                ctl.seen.add(op)
+            for rec in self._recorders:
+                rec._record(op)
+
+    def get_operations(self) -> list:
+        """All ops, in creation order."""
+        return list(self._ops)
+
+    def get_operation_by_name(self, name: str) -> Any:
+        if not isinstance(name, str):
+            raise TypeError("Operation names are strings (or similar), not %s."
+                            % type(name).__name__)
+        op = self._by_name.get(name)
+        if op is None:
+            raise KeyError("The name %s refers to an Operation not in the graph." % repr(name))
+        return op
+
+    def get_tensor_by_name(self, name: str) -> Any:
+        if not isinstance(name, str):
+            raise TypeError("Tensor names are strings (or similar), not %s."
+                            % type(name).__name__)
+        return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
+
+    def as_graph_element(self, obj: Any, allow_tensor: bool = True,
+                         allow_operation: bool = True) -> Any:
+        """Resolve a Tensor, Operation or name string to an element of this graph."""
+        from graphflow.framework.operation import Operation, Tensor
+        conv = getattr(obj, "_as_graph_element", None)
+        if conv is not None and not isinstance(obj, (Tensor, Operation)):
+            obj = conv()
+        if isinstance(obj, str):
+            name = obj
+            if ":" in name and allow_tensor:
+                op_name, _, idx = name.rpartition(":")
+                try:
+                    index = int(idx)
+                except ValueError:
+                    raise ValueError("The name %s looks a like a Tensor name, but is not a "
+                                     "valid one. Tensor names must be of the form "
+                                     "\"<op_name>:<output_index>\"." % repr(name))
+                op = self._by_name.get(op_name)
+                if op is None:
+                    raise KeyError("The name %s refers to a Tensor which does not exist. "
+                                   "The operation, %s, does not exist in the graph."
+                                   % (repr(name), repr(op_name)))
+                if index < 0 or index >= len(op.outputs):
+                    raise KeyError("The name %s refers to a Tensor which does not exist. "
+                                   "The operation, %s, exists but only has %d outputs."
+                                   % (repr(name), repr(op_name), len(op.outputs)))
+                return op.outputs[index]
+            if ":" in name and not allow_tensor:
+                raise ValueError("Name %s appears to refer to a Tensor, not a Operation."
+                                 % repr(name))
+            if not allow_operation:
+                if name in self._by_name:
+                    raise ValueError("The name %s refers to an Operation, not a Tensor. "
+                                     "Tensor names must be of the form "
+                                     "\"<op_name>:<output_index>\"." % repr(name))
+                raise ValueError("The name %s looks like an (invalid) Operation name, not a "
+                                 "Tensor. Tensor names must be of the form "
+                                 "\"<op_name>:<output_index>\"." % repr(name))
+            op = self._by_name.get(name)
+            if op is None:
+                raise KeyError("The name %s refers to an Operation not in the graph."
+                               % repr(name))
+            return op
+        if isinstance(obj, Tensor) and allow_tensor:
+            if obj.graph is not self:
+                raise ValueError("Tensor %s is not an element of this graph." % obj)
+            return obj
+        if isinstance(obj, Operation) and allow_operation:
+            if obj.graph is not self:
+                raise ValueError("Operation %s is not an element of this graph." % obj)
+            return obj
+        types = " or ".join(t for t, ok in (("Tensor", allow_tensor),
+                                            ("Operation", allow_operation)) if ok)
+        raise TypeError("Can not convert a %s into a %s." % (type(obj).__name__, types))
+
+    # --- names ------------------------------------------------------------------
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        """Return a unique op name for ``name`` within the current name scope."""
+        if self._name_stack:
+            name = self._name_stack + "/" + name
+        key = name.lower()
+        i = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = i + 1
+        if i > 0:
+            base_key = key
+            while key in self._names_in_use:
+                key = "%s_%d" % (base_key, i)
+                i += 1
+            if mark_as_used:
+                self._names_in_use[key] = 1
+            name = "%s_%d" % (name, i - 1)
+        return name
+
+    def get_name_scope(self) -> str:
+        return self._name_stack
+
+    @contextlib.contextmanager
+    def name_scope(self, name: Optional[str]) -> Iterator[str]:
+        """Open a name scope (``tf.Graph.name_scope``); yields ``'scope/'``."""
+        if name:
+            if not isinstance(name, str):
+                name = str(name)
+            if self._name_stack:
+                if not _VALID_SCOPE_NAME.match(name):
+                    raise ValueError("'%s' is not a valid scope name. A scope name has to match "
+                                     "the following pattern: %s" % (name, _VALID_SCOPE_NAME.pattern))
+            elif not _VALID_OP_NAME.match(name):
+                raise ValueError("'%s' is not a valid root scope name. A root scope name has to "
+                                 "match the following pattern: %s"
+                                 % (name, _VALID_OP_NAME.pattern))
+        old = self._name_stack
+        if not name:
+            new, returned = "", ""
+        elif name[-1] == "/":
+            new, returned = name[:-1], name
+        else:
+            new = self.unique_name(name)
+            returned = new + "/"
+        self._name_stack = new
+        try:
+            yield returned
+        finally:
+            self._name_stack = old
+
+    def _op_name(self, name: str) -> str:
+        """The final name for a new op given its requested (base) name."""
+        if name.endswith("/"):
+            full = name[:-1]
+        else:
+            full = self.unique_name(name)
+        if not _VALID_OP_NAME.match(full):
+            raise ValueError("'%s' is not a valid node name. Node names must match %s"
+                             % (full, _VALID_OP_NAME.pattern))
+        return full
+
+    # --- collections ---------------------------------------------------------------
+    def add_to_collection(self, name: str, value: Any) -> None:
+        with self._lock:
+            self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names: Any, value: Any) -> None:
+        names = (names,) if isinstance(names, str) else set(names)
+        for name in names:
+            self.add_to_collection(name, value)
+
+    def get_collection_ref(self, name: str) -> list:
+        with self._lock:
+            return self._collections.setdefault(name, [])
+
+    def get_collection(self, name: str, scope: Optional[str] = None) -> list:
+        items = self._collections.get(name)
+        if items is None:
+            return []
+        if scope is None:
+            return list(items)
+        pat = re.compile(scope)
+        return [it for it in items if hasattr(it, "name") and pat.match(it.name)]
+
+    def get_all_collection_keys(self) -> list:
+        return [k for k, v in self._collections.items() if isinstance(k, str)]
+
+    def clear_collection(self, name: str) -> None:
+        self._collections.pop(name, None)
+
+    # --- control dependencies -----------------------------------------------------
+    def control_dependencies(self, control_inputs: Optional[list]) -> _ControlDependencies:
+        """Ops created in the block get ``control_inputs`` as control inputs."""
+        from graphflow.framework.operation import Operation, Tensor
+        if control_inputs is None:
+            return _ControlDependencies(self, None)
+        current = set()
+        for ctl in self._control_stack:
+            current.update(ctl.control_inputs)
+        ops = []
+        for c in control_inputs:
+            if hasattr(c, "_as_graph_element") and not isinstance(c, (Tensor, Operation)):
+                c = c._as_graph_element()
+            if isinstance(c, Tensor):
+                c = c.op
+            elif not isinstance(c, Operation):
+                if getattr(c, "op", None) is not None and isinstance(c.op, Operation):
+                    c = c.op
+                else:
+                    raise TypeError("Can not convert a %s into a Tensor or Operation."
+                                    % type(c).__name__)
+            if c.graph is not self:
+                raise ValueError("Control input %s must be from the same graph as the ops "
+                                 "created in this block." % c.name)
+            if c not in current:
+                ops.append(c)
+                current.add(c)
+        return _ControlDependencies(self, ops)
+
+    def _control_inputs_for(self, input_ops: list) -> list:
+        ret: list = []
+        input_set = set(input_ops)
+        for ctl in self._control_stack:
+            if any(op in ctl.seen for op in input_ops):
+                continue
+            for c in ctl.control_inputs:
+                if c not in input_set and c not in ret:
+                    ret.append(c)
+        return ret
+
+    # --- devices, colocation, gradient overrides ----------------------------------------
+    @contextlib.contextmanager
+    def device(self, device_name_or_function: Any) -> Iterator[None]:
+        """Record a device for ops created inside (placement is not simulated)."""
+        self._device_stack.append(device_name_or_function)
+        try:
+            yield
+        finally:
+            self._device_stack.pop()
+
+    def _current_device(self, op: Any) -> str:
+        dev = ""
+        for d in self._device_stack:
+            if d is None:
+                dev = ""
+            elif callable(d):
+                dev = d(op) or ""
+            else:
+                dev = d
+        return dev
+
+    @contextlib.contextmanager
+    def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
+        """Record ``_class=['loc:@<op>']`` on ops created inside."""
+        from graphflow.framework.operation import Operation
+        if op is not None and not isinstance(op, Operation):
+            op = getattr(op, "op", op)
+        if ignore_existing:
+            saved, self._colocation_stack = self._colocation_stack, []
+        self._colocation_stack.append(op)
+        try:
+            yield
+        finally:
+            self._colocation_stack.pop()
+            if ignore_existing:
+                self._colocation_stack = saved
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map: dict) -> Iterator[None]:
+        """Use other gradient functions for op types created inside the block."""
+        if not isinstance(op_type_map, dict):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        saved = dict(self._gradient_override_map)
+        self._gradient_override_map.update(op_type_map)
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
+
+    def __repr__(self) -> str:
+        return "<graphflow.Graph object at 0x%x>" % id(self)
+
+
+class _DefaultGraphStack(threading.local):
+    """A per-thread stack of default graphs over one process-wide global graph."""
+
+    def __init__(self) -> None:
+        self.stack: list = []
+
+    @contextlib.contextmanager
+    def get_controller(self, graph: Graph) -> Iterator[Graph]:
+        self.stack.append(graph)
+        try:
+            yield graph
+        finally:
+            if self.stack and self.stack[-1] is graph:
+                self.stack.pop()
+            elif graph in self.stack:
+                self.stack.remove(graph)
+
+
+_default_graph_stack = _DefaultGraphStack()
+_global_graph: list = [Graph()]
+
+
+def get_default_graph() -> Graph:
+    """The innermost ``as_default`` graph, else the global default graph."""
+    stack = _default_graph_stack.stack
+    return stack[-1] if stack else _global_graph[0]
+
+
+def reset_default_graph() -> None:
+    """Replace the global default graph by a new empty one."""
+    if _default_graph_stack.stack:
+        raise AssertionError("Do not use tf.reset_default_graph() to clear nested graphs. "
+                             "If you need a cleared graph, exit the nesting and create a "
+                             "new graph.")
+    _global_graph[0] = Graph()
+
+
+def get_seed(op_seed: Optional[int]) -> tuple:
+    """TF1's seed rule: (graph seed, op seed) for a random op (``tf.get_seed``)."""
+    g = get_default_graph()
+    gseed = g.seed
+    if gseed is not None:
+        if op_seed is None:
+            op_seed = len(g._ops)
+        return gseed, op_seed
+    if op_seed is not None:
+        return DEFAULT_GRAPH_SEED, op_seed
+    return None, None
+
+
+def set_random_seed(seed: Optional[int]) -> None:
+    """Set the graph-level random seed of the default graph."""
+    get_default_graph().seed = seed
+
+
+def add_to_collection(name: str, value: Any) -> None:
+    get_default_graph().add_to_collection(name, value)
+
+
+def add_to_collections(names: Any, value: Any) -> None:
+    get_default_graph().add_to_collections(names, value)
+
+
+def get_collection(key: str, scope: Optional[str] = None) -> list:
+    return get_default_graph().get_collection(key, scope)
+
+
+def get_collection_ref(key: str) -> list:
+    return get_default_graph().get_collection_ref(key)
+
+
+def control_dependencies(control_inputs: Optional[list]) -> _ControlDependencies:
+    return get_default_graph().control_dependencies(control_inputs)
+
+
+def device(device_name_or_function: Any) -> contextlib.AbstractContextManager:
+    return get_default_graph().device(device_name_or_function)
+
+
+def colocate_with(op: Any, ignore_existing: bool = False) -> contextlib.AbstractContextManager:
+    return get_default_graph().colocate_with(op, ignore_existing)
+
+
+class name_scope:  # noqa: N801  (TF's name)
+    """``tf.name_scope(name, default_name=None, values=None)`` (TF1 signature)."""
+
+    def __init__(self, name: Optional[str], default_name: Optional[str] = None,
+                 values: Any = None) -> None:
+        self._name = default_name if name is None else name
+        self._default_name = default_name
+        self._values = values
+        self._ctx: Any = None
+
+    @property
+    def name(self) -> Optional[str]:
+        return self._name
+
+    def __enter__(self) -> str:
+        g = get_default_graph()
+        if self._values:
+            from graphflow.framework.operation import graph_of
+            g = graph_of(self._values) or g
+        if self._name is None and self._values is not None:
+            raise ValueError("At least one of name (%s) and default_name (%s) must be "
+                             "provided." % (self._name, self._default_name))
+        self._graph_ctx = g.as_default()
+        self._graph_ctx.__enter__()
+        self._ctx = g.name_scope(self._name)
+        return self._ctx.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self._ctx.__exit__(*exc)
+        self._graph_ctx.__exit__(*exc)
+
+
+def get_name_scope() -> str:
+    return get_default_graph().get_name_scope()
+
+
+def op_scope(values: Any, name: str, default_name: Optional[str] = None) -> name_scope:
+    return name_scope(name, default_name, values)
+
+

@@ -1,0 +1,437 @@
+"""The op registry: one ``OpDef`` subclass declares one op type.
+
+An OpDef holds everything about an op in one place: its inputs and attrs, its
+static dtype/shape rule (``infer``), a NumPy ``reference``, its ``kernel``
+factory, its gradient (or ``NOT_DIFFERENTIABLE``), its flags, the domain that
+gradient checks sample from and the ``examples`` the contract test runs.
+``apply_op`` builds a node of a registered type into the default graph.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from graphflow import dtypes
+from graphflow.framework import graph as graph_mod
+from graphflow.framework.operation import Operation, Tensor, convert_to_tensor
+from graphflow.framework.tensor_shape import TensorShape
+
+
+class _NotDifferentiable:
+    def __repr__(self) -> str:
+        return "NOT_DIFFERENTIABLE"
+
+
+NOT_DIFFERENTIABLE = _NotDifferentiable()
+REQUIRED = object()  # attr default meaning "the builder must pass it"
+
+
+class ConstInput:
+    """Marks a contract-test example input that must be built as a constant
+    (shape, axis and size arguments whose values shape inference needs)."""
+
+    def __init__(self, value: Any, dtype: Any = None) -> None:
+        self.value = np.asarray(value, dtype=dtype)
+
+
+_REGISTRY: dict = {}
+_GRADIENT_REGISTRY: dict = {}  # user registrations (RegisterGradient / NotDifferentiable)
+
+
+class OpDef:
+    """Base class of op declarations. Subclass, set the fields, ``@register_op``.
+
+    Fields:
+      op_type: TF op type (defaults to the class name).
+      inputs: input names; ``"*values"`` is a list input.
+      ref_inputs: indices of inputs that take a variable reference (not read).
+      attrs: attr name -> default (``REQUIRED`` when the builder must pass it).
+      same_dtype: input names that share the type attr ``T`` (default: all).
+      allowed: dtypes allowed for ``T`` (None: any).
+      input_dtypes: input name -> dtype used to convert Python values.
+      stateful / mutates: side effects, read by passes (CSE skips stateful ops).
+      elementwise: output i depends on element i of the broadcast inputs.
+      grad: ``grad(op, *output_grads) -> list`` or ``NOT_DIFFERENTIABLE``;
+        None means "no gradient registered" (LookupError when reached).
+      reference: NumPy function ``(*arrays, **attrs)`` -> array or tuple.
+      domain: (low, high) sampled by gradient checks.
+    """
+
+    op_type: str = ""
+    inputs: tuple = ()
+    ref_inputs: tuple = ()
+    attrs: dict = {}
+    same_dtype: Optional[tuple] = None
+    allowed: Optional[tuple] = None
+    input_dtypes: dict = {}
+    num_outputs: int = 1
+    stateful: bool = False
+    mutates: tuple = ()
+    elementwise: bool = False
+    grad: Any = None
+    reference: Optional[Callable] = None
+    domain: tuple = (-2.0, 2.0)
+    contract_exempt: str = ""  # why the contract test skips it, and which test covers it
+    fold_max_size = 1000  # build-time constant folding bound (elements)
+
+    @classmethod
+    def infer(cls, op: Operation) -> list:
+        """Static (dtype, shape) of each output. Default: like input 0."""
+        t = op.inputs[0]
+        return [(t.dtype.base_dtype, t.shape)] * cls.output_count(op)
+
+    @classmethod
+    def output_count(cls, op: Operation) -> int:
+        return cls.num_outputs
+
+    @classmethod
+    def kernel(cls, op: Operation, ctx: Any) -> Callable:
+        """Return ``fn(*input_arrays) -> output (tuple when several)``.
+
+        Default: the NumPy reference with the op's attrs bound, cast to the
+        static output dtypes. Families with Numba kernels override this.
+        """
+        ref = cls.reference
+        if ref is None:
+            raise NotImplementedError("Op type %s has no kernel" % cls.op_type)
+        kw = kernel_attrs(op)
+        out_dtypes = [t.dtype.base_dtype.np for t in op.outputs]
+        if any(n is not None for n in op._input_structure):
+            flat_ref = ref
+
+            def ref(*flat: Any, **kw: Any) -> Any:
+                return flat_ref(*_restructure(op, list(flat)), **kw)
+        if len(out_dtypes) == 1:
+            dt = out_dtypes[0]
+
+            def run(*args: Any) -> Any:
+                return np.asarray(ref(*args, **kw), dtype=dt)
+        else:
+            def run(*args: Any) -> Any:
+                return tuple(np.asarray(r, dtype=d) for r, d in zip(ref(*args, **kw), out_dtypes))
+        return run
+
+    @classmethod
+    def examples(cls) -> list:
+        """Contract-test cases: list of ``(input arrays, attrs)``."""
+        return []
+
+
+def kernel_attrs(op: Operation) -> dict:
+    """The attrs a reference/kernel takes: all but ``T`` and private ``_`` ones."""
+    return {k: v for k, v in op._attrs.items()
+            if k != "T" and not k.startswith("_") and k in op.op_def.attrs}
+
+
+def register_op(cls: type) -> type:
+    """Class decorator: add an OpDef subclass to the registry."""
+    if not cls.__dict__.get("op_type"):
+        cls.op_type = cls.__name__
+    if cls.op_type in _REGISTRY and _REGISTRY[cls.op_type] is not cls:
+        raise KeyError("Registering two ops with name '%s'" % cls.op_type)
+    _REGISTRY[cls.op_type] = cls
+    return cls
+
+
+def get_op_def(op_type: str) -> type:
+    try:
+        return _REGISTRY[op_type]
+    except KeyError:
+        from graphflow.errors import NotFoundError
+        raise NotFoundError(None, None, "Op type not registered '%s' in binary running on "
+                                        "graphflow." % op_type) from None
+
+
+def registered_ops() -> dict:
+    """A copy of the registry: op type -> OpDef subclass."""
+    return dict(_REGISTRY)
+
+
+# --- gradient registration -------------------------------------------------------
+class RegisterGradient:
+    """Decorator registering a gradient function for an op type (``tf.RegisterGradient``)."""
+
+    def __init__(self, op_type: str) -> None:
+        if not isinstance(op_type, str):
+            raise TypeError("op_type must be a string")
+        self._op_type = op_type
+
+    def __call__(self, f: Callable) -> Callable:
+        if self._op_type in _GRADIENT_REGISTRY:
+            raise KeyError("Registering two gradient with name '%s'! (Previous registration "
+                           "was in user code)" % self._op_type)
+        _GRADIENT_REGISTRY[self._op_type] = f
+        return f
+
+
+def NotDifferentiable(op_type: str) -> None:  # noqa: N802  (TF's name)
+    """Declare ``op_type`` non-differentiable: its inputs get no gradient."""
+    if not isinstance(op_type, str):
+        raise TypeError("op_type must be a string")
+    _GRADIENT_REGISTRY[op_type] = None
+
+
+NoGradient = NotDifferentiable
+
+
+def get_gradient_function(op: Operation) -> Optional[Callable]:
+    """The gradient function of ``op`` (None when not differentiable).
+
+    Raises LookupError when no gradient is registered for its type.
+    """
+    op_type = op._gradient_type or op.type
+    if op_type in _GRADIENT_REGISTRY:
+        return _GRADIENT_REGISTRY[op_type]
+    opdef = _REGISTRY.get(op_type)
+    g = None if opdef is None else opdef.grad
+    if g is NOT_DIFFERENTIABLE:
+        return None
+    if g is None:
+        raise LookupError(
+            "No gradient defined for operation'%s' (op type: %s). In general every operation "
+            "must have an associated `@tf.RegisterGradient` for correct autodiff, which this "
+            "op is lacking. If you want to pretend this operation is a constant in your "
+            "program, you may insert `tf.stop_gradient`. This can be useful to silence the "
+            "error in cases where you know gradients are not needed, e.g. the forward pass of "
+            "tf.clip_by_value. If this error arises from a function that is differentiable "
+            "but lacks a gradient, please file an issue." % (op.name, op_type))
+    return g
+
+
+# --- building ops ------------------------------------------------------------------
+def _graph_for(values: list) -> Any:
+    g = None
+    first = None
+    for v in values:
+        vg = v.graph if isinstance(v, (Tensor, Operation)) else None
+        if vg is None:
+            continue
+        if g is None:
+            g, first = vg, v
+        elif vg is not g:
+            raise ValueError("%s must be from the same graph as %s (graphs are %r and %r)."
+                             % (v, first, vg, g))
+    return g or graph_mod.get_default_graph()
+
+
+def _is_graph_value(v: Any) -> bool:
+    return isinstance(v, Tensor) or hasattr(v, "_as_graph_element") or hasattr(v, "_gf_tensor")
+
+
+def apply_op(op_type: str, *inputs: Any, name: Optional[str] = None, **attrs: Any) -> Any:
+    """Create a node of type ``op_type``; returns its output, outputs tuple or the op."""
+    op = create_op(op_type, list(inputs), attrs, name)
+    outs = op._outputs
+    if not outs:
+        return op
+    if len(outs) == 1 and op.op_def.output_count(op) == 1:
+        return outs[0]
+    return tuple(outs)
+
+
+def create_op(op_type: str, inputs: list, attrs: dict, name: Optional[str] = None) -> Operation:
+    """Convert inputs, check dtypes, name the node, infer outputs, add to the graph."""
+    opdef = get_op_def(op_type)
+    names = opdef.inputs
+    if len(inputs) != len(names):
+        raise TypeError("%s takes %d inputs (%s), got %d" % (
+            op_type, len(names), ", ".join(n.lstrip("*") for n in names), len(inputs)))
+    flat_graph_values = []
+    for v in inputs:
+        for x in (v if isinstance(v, (list, tuple)) else [v]):
+            if isinstance(x, (Tensor, Operation)):
+                flat_graph_values.append(x)
+    g = _graph_for(flat_graph_values)
+    with g.as_default():
+        converted = _convert_inputs(opdef, inputs, attrs)
+    flat = []
+    for v in converted:
+        flat.extend(v if isinstance(v, list) else [v])
+    g = _graph_for(flat) if flat else g
+    full_attrs = {}
+    for k, default in opdef.attrs.items():
+        if k in attrs:
+            full_attrs[k] = attrs[k]
+        elif default is REQUIRED:
+            raise TypeError("%s requires attr '%s'" % (op_type, k))
+        else:
+            full_attrs[k] = default
+    for k, v in attrs.items():
+        if k not in full_attrs:
+            if k.startswith("_") or k == "T":
+                full_attrs[k] = v
+            else:
+                raise TypeError("%s got an unexpected attr '%s'" % (op_type, k))
+    with g._lock:
+        g._check_not_finalized()
+        with g.as_default():
+            op_name = g._op_name(name or op_type)
+        control = g._control_inputs_for(list({t.op: None for t in flat}))
+        op = Operation(g, opdef, op_name, flat, control, full_attrs)
+        op._input_structure = [len(v) if isinstance(v, list) else None for v in converted]
+        group_t = _group_dtype(opdef, converted)
+        if group_t is not None and "T" not in full_attrs:
+            full_attrs["T"] = group_t
+        op._device = g._current_device(op)
+        if g._colocation_stack and g._colocation_stack[-1] is not None:
+            full_attrs["_class"] = ["loc:@" + g._colocation_stack[-1].name]
+        op._gradient_type = g._gradient_override_map.get(op_type)
+        outs = opdef.infer(op)
+        op._outputs = [Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(outs)]
+        for t in flat:
+            t._consumers.append(op)
+        for c in control:
+            c._control_outputs.append(op)
+        g._add_op(op)
+    return op
+
+
+def _group_dtype(opdef: type, converted: list) -> Any:
+    group = opdef.same_dtype if opdef.same_dtype is not None else opdef.inputs
+    for n, v in zip(opdef.inputs, converted):
+        if n in group:
+            t = v[0] if isinstance(v, list) and v else v
+            if isinstance(t, Tensor):
+                return t.dtype.base_dtype
+    return None
+
+
+def _convert_inputs(opdef: type, inputs: list, attrs: dict) -> list:
+    names = opdef.inputs
+    group = opdef.same_dtype if opdef.same_dtype is not None else names
+    # 1) dtype of the shared group from inputs that already are graph values
+    group_dtype = attrs.get("T")
+    if group_dtype is None:
+        for n, v in zip(names, inputs):
+            if n not in group:
+                continue
+            for x in (v if isinstance(v, (list, tuple)) and n.startswith("*") else [v]):
+                if _is_graph_value(x):
+                    t = convert_to_tensor(x, as_ref=True)
+                    group_dtype = t.dtype.base_dtype
+                    break
+            if group_dtype is not None:
+                break
+    out = []
+    first_name = None
+    for i, (n, v) in enumerate(zip(names, inputs)):
+        in_group = n in group
+        want = group_dtype if in_group else opdef.input_dtypes.get(n.lstrip("*"))
+        as_ref = i in opdef.ref_inputs
+        if n.startswith("*"):
+            if not isinstance(v, (list, tuple)):
+                raise TypeError("Expected list for '%s' argument to '%s' Op, not %s."
+                                % (n[1:], opdef.op_type, v))
+            ts = [_convert_one(opdef, n[1:], x, want, in_group, as_ref) for x in v]
+            if in_group and ts and group_dtype is None:
+                group_dtype = ts[0].dtype.base_dtype
+            out.append(ts)
+            check = ts
+        else:
+            t = _convert_one(opdef, n, v, want, in_group, as_ref)
+            if in_group and group_dtype is None:
+                group_dtype = t.dtype.base_dtype
+            out.append(t)
+            check = [t]
+        if in_group:
+            for t in check:
+                if t.dtype.base_dtype != group_dtype:
+                    raise TypeError("Input '%s' of '%s' Op has type %s that does not match "
+                                    "type %s of argument '%s'." % (
+                                        n.lstrip("*"), opdef.op_type, t.dtype.base_dtype.name,
+                                        group_dtype.name, first_name))
+            if first_name is None:
+                first_name = n.lstrip("*")
+        if in_group and opdef.allowed is not None and check:
+            dt = check[0].dtype.base_dtype
+            if dt not in opdef.allowed:
+                raise TypeError("Value passed to parameter '%s' has DataType %s not in list of "
+                                "allowed values: %s" % (n.lstrip("*"), dt.name, ", ".join(
+                                    d.name for d in opdef.allowed)))
+    return out
+
+
+def _convert_one(opdef: type, name: str, value: Any, want: Any, in_group: bool,
+                 as_ref: bool) -> Tensor:
+    if _is_graph_value(value):
+        t = convert_to_tensor(value, as_ref=as_ref)
+        if as_ref and not t.dtype.is_ref_dtype:
+            raise TypeError("'%s' Op requires that input '%s' be a mutable tensor (e.g.: a "
+                            "tf.Variable)" % (opdef.op_type, name))
+        return t
+    try:
+        return convert_to_tensor(value, dtype=want)
+    except (TypeError, ValueError) as e:
+        if want is None:
+            raise
+        raise TypeError("Expected %s passed to parameter '%s' of op '%s', got %r of type '%s' "
+                        "instead. Error: %s" % (dtypes.as_dtype(want).name, name,
+                                                opdef.op_type, value, type(value).__name__,
+                                                e)) from None
+
+
+# --- build-time constant values ---------------------------------------------------------
+def constant_value(t: Any) -> Optional[np.ndarray]:
+    """The value of ``t`` when it can be computed at build time, else None.
+
+    Follows Const ops and small stateless ops whose inputs are all constant
+    (shape arithmetic such as ``Shape``/``Pack``/``Cast``) using their references.
+    """
+    if not isinstance(t, Tensor):
+        return None
+    cache = getattr(t, "_const_cache", False)
+    if cache is not False:
+        return cache
+    val = _constant_value(t)
+    t._const_cache = val
+    return val
+
+
+def _constant_value(t: Tensor) -> Optional[np.ndarray]:
+    op = t.op
+    if op.type == "Const":
+        return op._attrs["value"]
+    if op.type == "Shape" and op.inputs[0].shape.is_fully_defined():
+        return np.array(op.inputs[0].shape.as_list(), dtype=t.dtype.np)
+    if op.type == "Size" and op.inputs[0].shape.is_fully_defined():
+        return np.array(op.inputs[0].shape.num_elements(), dtype=t.dtype.np)
+    if op.type == "Rank" and op.inputs[0].shape.ndims is not None:
+        return np.array(op.inputs[0].shape.ndims, dtype=np.int32)
+    opdef = op.op_def
+    if opdef.stateful or opdef.reference is None or op._control_inputs:
+        return None
+    vals = []
+    for x in op.inputs:
+        if x.shape.num_elements() is None or x.shape.num_elements() > opdef.fold_max_size:
+            return None
+        v = constant_value(x)
+        if v is None:
+            return None
+        vals.append(v)
+    try:
+        args = _restructure(op, vals)
+        res = opdef.reference(*args, **kernel_attrs(op))
+    except Exception:  # noqa: BLE001 - folding is best effort; run time reports errors
+        return None
+    if isinstance(res, tuple):
+        res = res[t.value_index]
+    return np.asarray(res, dtype=t.dtype.base_dtype.np)
+
+
+def _restructure(op: Operation, flat: list) -> list:
+    """Regroup a flat input list into the op's declared (list) inputs."""
+    args, i = [], 0
+    for n in op._input_structure:
+        if n is None:
+            args.append(flat[i])
+            i += 1
+        else:
+            args.append(list(flat[i:i + n]))
+            i += n
+    return args
+
+
+def structured_inputs(op: Operation) -> list:
+    """The op's inputs grouped as declared: list inputs come back as lists."""
+    return _restructure(op, op.inputs)

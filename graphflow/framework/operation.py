@@ -1,0 +1,353 @@
+"""Operation (a node) and Tensor (an op output), with Python operator overloads.
+
+Operators dispatch through ``_OPERATORS``, filled by ``ops.math_ops`` and
+``ops.array_ops`` at import, so this module stays free of op definitions.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable, Optional
+
+
+from graphflow import dtypes as _dtypes
+from graphflow.framework.tensor_shape import TensorShape, as_shape
+
+_OPERATORS: dict = {}
+
+
+def register_operator(name: str, fn: Callable) -> None:
+    """Bind a Python operator (``'add'``, ``'getitem'``, ...) to a builder."""
+    _OPERATORS[name] = fn
+
+
+class Operation:
+    """A node of the graph (same as ``tf.Operation``)."""
+
+    def __init__(self, graph: Any, op_def: Any, name: str, inputs: list,
+                 control_inputs: list, attrs: dict, device: str = "") -> None:
+        self._graph = graph
+        self._op_def = op_def
+        self._name = name
+        self._type = op_def.op_type
+        self._inputs = list(inputs)
+        self._control_inputs = list(control_inputs)
+        self._attrs = attrs
+        self._device = device
+        self._outputs: list = []
+        self._control_outputs: list = []
+        self._id = len(graph._ops)
+        self._traceback = traceback.extract_stack(limit=12)[:-3]
+        self._gradient_type: Optional[str] = None
+
+    # --- TF API ---------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @property
+    def graph(self) -> Any:
+        return self._graph
+
+    @property
+    def inputs(self) -> list:
+        return list(self._inputs)
+
+    @property
+    def outputs(self) -> list:
+        return list(self._outputs)
+
+    @property
+    def control_inputs(self) -> list:
+        return list(self._control_inputs)
+
+    @property
+    def device(self) -> str:
+        return self._device
+
+    @property
+    def op_def(self) -> Any:
+        return self._op_def
+
+    @property
+    def traceback(self) -> list:
+        return self._traceback
+
+    @property
+    def values(self) -> tuple:
+        return tuple(self._outputs)
+
+    @property
+    def node_def(self) -> Any:
+        from graphflow.io import graph_def  # noqa: F401  (formats issue)
+        return graph_def.node_def(self)
+
+    def get_attr(self, name: str) -> Any:
+        """Value of attr ``name``; ValueError when the op has no such attr."""
+        if name not in self._attrs:
+            raise ValueError("Operation '%s' has no attr named '%s'." % (self._name, name))
+        return self._attrs[name]
+
+    @property
+    def attrs(self) -> dict:
+        return dict(self._attrs)
+
+    def _set_attr(self, name: str, value: Any) -> None:
+        self._attrs[name] = value
+
+    def _add_control_input(self, op: "Operation") -> None:
+        if op not in self._control_inputs:
+            self._control_inputs.append(op)
+
+    def _add_control_inputs(self, ops: list) -> None:
+        for op in ops:
+            self._add_control_input(op)
+
+    def run(self, feed_dict: Optional[dict] = None, session: Any = None) -> None:
+        """Run this op in ``session`` or the default session; returns None."""
+        from graphflow.runtime.session import get_default_session
+        sess = session or get_default_session()
+        if sess is None:
+            raise ValueError("Cannot execute operation using `run()`: No default session is "
+                             "registered. Use `with sess.as_default():` or pass an explicit "
+                             "session to `run(session=sess)`")
+        if sess.graph is not self._graph:
+            raise ValueError("Cannot use the given session to execute operation: the "
+                             "operation's graph is different from the session's graph.")
+        sess.run(self, feed_dict)
+
+    def __repr__(self) -> str:
+        return "<tf.Operation '%s' type=%s>" % (self._name, self._type)
+
+    def __str__(self) -> str:
+        lines = ['name: "%s"' % self._name, 'op: "%s"' % self._type]
+        lines += ['input: "%s"' % _input_name(t) for t in self._inputs]
+        lines += ['input: "^%s"' % c.name for c in self._control_inputs]
+        return "\n".join(lines)
+
+
+def _input_name(t: "Tensor") -> str:
+    return t.op.name if t.value_index == 0 else "%s:%d" % (t.op.name, t.value_index)
+
+
+class Tensor:
+    """Output ``value_index`` of an op (same as a TF1 graph ``tf.Tensor``)."""
+
+    __array_priority__ = 100  # make numpy defer to our reflected operators
+
+    def __init__(self, op: Operation, value_index: int, dtype: Any, shape: Any) -> None:
+        self._op = op
+        self._value_index = value_index
+        self._dtype = _dtypes.as_dtype(dtype)
+        self._shape = as_shape(shape)
+        self._consumers: list = []
+
+    @property
+    def op(self) -> Operation:
+        return self._op
+
+    @property
+    def graph(self) -> Any:
+        return self._op._graph
+
+    @property
+    def value_index(self) -> int:
+        return self._value_index
+
+    @property
+    def name(self) -> str:
+        return "%s:%d" % (self._op._name, self._value_index)
+
+    @property
+    def dtype(self) -> Any:
+        return self._dtype
+
+    @property
+    def shape(self) -> TensorShape:
+        return self._shape
+
+    @property
+    def device(self) -> str:
+        return self._op._device
+
+    def get_shape(self) -> TensorShape:
+        return self._shape
+
+    def set_shape(self, shape: Any) -> None:
+        """Refine the static shape; ValueError when incompatible."""
+        shape = as_shape(shape)
+        if not self._shape.is_compatible_with(shape):
+            raise ValueError("Tensor's shape %s is not compatible with supplied shape %s"
+                             % (self._shape, shape))
+        self._shape = self._shape.merge_with(shape)
+
+    def consumers(self) -> list:
+        return list(self._consumers)
+
+    def eval(self, feed_dict: Optional[dict] = None, session: Any = None) -> Any:
+        """Evaluate in ``session`` or the default session."""
+        from graphflow.runtime.session import get_default_session
+        sess = session or get_default_session()
+        if sess is None:
+            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
+                             "registered. Use `with sess.as_default()` or pass an explicit "
+                             "session to `eval(session=sess)`")
+        if sess.graph is not self.graph:
+            raise ValueError("Cannot use the default session to evaluate tensor: the tensor's "
+                             "graph is different from the session's graph. Pass an explicit "
+                             "session to `eval(session=sess)`.")
+        return sess.run(self, feed_dict)
+
+    def _as_node_def_input(self) -> str:
+        return _input_name(self)
+
+    # --- Python protocol ------------------------------------------------------
+    def __repr__(self) -> str:
+        return "<tf.Tensor '%s' shape=%s dtype=%s>" % (self.name, self._shape, self._dtype.name)
+
+    def __str__(self) -> str:
+        return 'Tensor("%s", shape=%s, dtype=%s)' % (self.name, self._shape, self._dtype.name)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: Any) -> bool:
+        return self is other
+
+    def __ne__(self, other: Any) -> bool:
+        return self is not other
+
+    def __bool__(self) -> bool:
+        raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is "
+                        "not None:` instead of `if t:` to test if a tensor is defined, and use "
+                        "TensorFlow ops such as tf.cond to execute subgraphs conditioned on "
+                        "the value of a tensor.")
+
+    def __len__(self) -> int:
+        raise TypeError("len is not well defined for symbolic Tensors. (%s) Please call "
+                        "`x.shape` rather than `len(x)` for shape information." % self.name)
+
+    def __iter__(self):
+        if self._shape.ndims is None or self._shape.ndims == 0:
+            raise TypeError("Cannot iterate over a scalar tensor." if self._shape.ndims == 0
+                            else "Cannot iterate over a tensor with unknown shape.")
+        n = self._shape[0]
+        if n is None:
+            raise TypeError("Cannot iterate over a tensor with unknown first dimension.")
+        return (self[i] for i in range(n))
+
+    def __array__(self, dtype: Any = None, copy: Any = None):
+        raise NotImplementedError(
+            "Cannot convert a symbolic Tensor (%s) to a numpy array." % self.name)
+
+    def __getitem__(self, key: Any) -> "Tensor":
+        return _OPERATORS["getitem"](self, key)
+
+
+def _binary(name: str, reverse: bool = False) -> Callable:
+    def method(self: Any, other: Any) -> Tensor:
+        fn = _OPERATORS[name]
+        return fn(other, self) if reverse else fn(self, other)
+    method.__name__ = "__%s%s__" % ("r" if reverse else "", name)
+    return method
+
+
+def _unary(name: str) -> Callable:
+    def method(self: Any) -> Tensor:
+        return _OPERATORS[name](self)
+    method.__name__ = "__%s__" % name
+    return method
+
+
+_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
+           "and", "or", "xor")
+_COMPARE = ("lt", "le", "gt", "ge")
+_UNARY = ("neg", "abs", "invert")
+
+
+def overload_operators(cls: type) -> None:
+    """Install arithmetic/comparison operators that build ops (Tensor, Variable)."""
+    for n in _BINARY:
+        setattr(cls, "__%s__" % n, _binary(n))
+        setattr(cls, "__r%s__" % n, _binary(n, reverse=True))
+    setattr(cls, "__div__", _binary("truediv"))
+    setattr(cls, "__rdiv__", _binary("truediv", reverse=True))
+    for n in _COMPARE:
+        setattr(cls, "__%s__" % n, _binary(n))
+    for n in _UNARY:
+        setattr(cls, "__%s__" % n, _unary(n))
+
+
+overload_operators(Tensor)
+
+
+# --- conversion ------------------------------------------------------------------
+_CONVERSION: list = []  # (type, fn(value, dtype, name, as_ref) -> Tensor)
+
+
+def register_tensor_conversion_function(base_type: Any, conversion_func: Callable,
+                                        priority: int = 100) -> None:
+    """Teach ``convert_to_tensor`` a new type (same as TF's function)."""
+    _CONVERSION.append((priority, base_type, conversion_func))
+    _CONVERSION.sort(key=lambda t: t[0])
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, name: Optional[str] = None,
+                      preferred_dtype: Any = None, as_ref: bool = False,
+                      dtype_hint: Any = None) -> Tensor:
+    """Turn a Tensor, Variable, IndexedSlices or Python/numpy value into a Tensor."""
+    preferred_dtype = preferred_dtype or dtype_hint
+    if isinstance(value, Tensor):
+        if dtype is not None:
+            want = _dtypes.as_dtype(dtype)
+            if not want.is_compatible_with(value.dtype):
+                raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype "
+                                 "%s: %r" % (want.name, value.dtype.base_dtype.name, value))
+        if not as_ref and value.dtype.is_ref_dtype:
+            return _OPERATORS["deref"](value)
+        return value
+    for _, base, fn in _CONVERSION:
+        if isinstance(value, base):
+            t = fn(value, dtype=dtype, name=name, as_ref=as_ref)
+            if dtype is not None and not _dtypes.as_dtype(dtype).is_compatible_with(t.dtype):
+                raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype "
+                                 "%s: %r" % (_dtypes.as_dtype(dtype).name, t.dtype.name, t))
+            return t
+    if isinstance(value, Operation):
+        raise TypeError("Can not convert a Operation into a Tensor.")
+    if value is None:
+        raise ValueError("None values not supported.")
+    if dtype is None and preferred_dtype is not None:
+        try:
+            return _OPERATORS["constant"](value, dtype=preferred_dtype, name=name or "Const")
+        except (TypeError, ValueError):
+            pass
+    return _OPERATORS["constant"](value, dtype=dtype, name=name or "Const")
+
+
+def convert_n_to_tensor(values: list, dtype: Any = None, name: Optional[str] = None) -> list:
+    return [convert_to_tensor(v, dtype=dtype) for v in values]
+
+
+def is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor) or hasattr(x, "_as_graph_element")
+
+
+def graph_of(values: Any) -> Any:
+    """The graph of the first graph element found in (nested) ``values``."""
+    if isinstance(values, (list, tuple)):
+        for v in values:
+            g = graph_of(v)
+            if g is not None:
+                return g
+        return None
+    if isinstance(values, (Tensor, Operation)):
+        return values.graph
+    g = getattr(values, "graph", None)
+    from graphflow.framework.graph import Graph
+    return g if isinstance(g, Graph) else None
+
+

@@ -1,0 +1,235 @@
+"""TensorShape: a static shape with unknown rank or unknown dimensions.
+
+Dimensions are plain ``int`` or ``None`` (TF2-style iteration); ``Dimension``
+is kept as a thin helper for code that calls ``.value``.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional, Sequence
+
+
+class Dimension:
+    """One dimension (``tf.Dimension``): an int or None."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Optional[int]) -> None:
+        self.value = None if value is None else int(value)
+
+    def __eq__(self, other: Any) -> Any:
+        other = as_dimension(other).value
+        if self.value is None or other is None:
+            return None
+        return self.value == other
+
+    def __int__(self) -> int:
+        return self.value
+
+    def __repr__(self) -> str:
+        return "Dimension(%s)" % self.value
+
+
+def as_dimension(value: Any) -> Dimension:
+    return value if isinstance(value, Dimension) else Dimension(value)
+
+
+def _dim(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, Dimension):
+        return value.value
+    v = int(value)
+    if v < 0:
+        if v == -1:
+            return None
+        raise ValueError("Dimension %d must be >= 0" % v)
+    return v
+
+
+class TensorShape:
+    """Static shape of a tensor (same as ``tf.TensorShape``)."""
+
+    __slots__ = ("_dims",)
+
+    def __init__(self, dims: Any) -> None:
+        if dims is None:
+            self._dims = None
+        elif isinstance(dims, TensorShape):
+            self._dims = dims._dims
+        elif isinstance(dims, (int, Dimension)) and not isinstance(dims, bool):
+            self._dims = (_dim(dims),)
+        else:
+            self._dims = tuple(_dim(d) for d in dims)
+
+    # --- queries ------------------------------------------------------------
+    @property
+    def dims(self) -> Optional[list]:
+        return None if self._dims is None else list(self._dims)
+
+    @property
+    def ndims(self) -> Optional[int]:
+        return None if self._dims is None else len(self._dims)
+
+    rank = ndims
+
+    def as_list(self) -> list:
+        if self._dims is None:
+            raise ValueError("as_list() is not defined on an unknown TensorShape.")
+        return list(self._dims)
+
+    def as_tuple(self) -> Optional[tuple]:
+        return self._dims
+
+    def is_fully_defined(self) -> bool:
+        return self._dims is not None and all(d is not None for d in self._dims)
+
+    def num_elements(self) -> Optional[int]:
+        if not self.is_fully_defined():
+            return None
+        n = 1
+        for d in self._dims:
+            n *= d
+        return n
+
+    def is_compatible_with(self, other: Any) -> bool:
+        other = as_shape(other)
+        if self._dims is None or other._dims is None:
+            return True
+        if len(self._dims) != len(other._dims):
+            return False
+        return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    def merge_with(self, other: Any) -> "TensorShape":
+        other = as_shape(other)
+        if self._dims is None:
+            return other
+        if other._dims is None:
+            return self
+        if not self.is_compatible_with(other):
+            raise ValueError("Shapes %s and %s are not compatible" % (self, other))
+        return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
+
+    def assert_is_compatible_with(self, other: Any) -> None:
+        if not self.is_compatible_with(other):
+            raise ValueError("Shapes %s and %s are incompatible" % (self, other))
+
+    def assert_has_rank(self, rank: int) -> None:
+        if self._dims is not None and len(self._dims) != rank:
+            raise ValueError("Shape %s must have rank %d" % (self, rank))
+
+    def with_rank(self, rank: int) -> "TensorShape":
+        if self._dims is None:
+            return unknown_shape(rank)
+        if len(self._dims) != rank:
+            raise ValueError("Shape %s must have rank %d" % (self, rank))
+        return self
+
+    def with_rank_at_least(self, rank: int) -> "TensorShape":
+        if self._dims is not None and len(self._dims) < rank:
+            raise ValueError("Shape %s must have rank at least %d" % (self, rank))
+        return self
+
+    def concatenate(self, other: Any) -> "TensorShape":
+        other = as_shape(other)
+        if self._dims is None or other._dims is None:
+            return TensorShape(None)
+        return TensorShape(self._dims + other._dims)
+
+    def is_subtype_of(self, other: Any) -> bool:
+        other = as_shape(other)
+        if other._dims is None:
+            return True
+        if self._dims is None or len(self._dims) != len(other._dims):
+            return False
+        return all(b is None or a == b for a, b in zip(self._dims, other._dims))
+
+    # --- protocol -----------------------------------------------------------
+    def __len__(self) -> int:
+        if self._dims is None:
+            raise ValueError("Cannot take the length of shape with unknown rank.")
+        return len(self._dims)
+
+    def __bool__(self) -> bool:
+        return self._dims is not None
+
+    def __iter__(self) -> Iterator[Optional[int]]:
+        if self._dims is None:
+            raise ValueError("Cannot iterate over a shape with unknown rank.")
+        return iter(self._dims)
+
+    def __getitem__(self, key: Any) -> Any:
+        if self._dims is None:
+            return TensorShape(None) if isinstance(key, slice) else None
+        if isinstance(key, slice):
+            return TensorShape(self._dims[key])
+        return self._dims[key]
+
+    def __eq__(self, other: Any) -> bool:
+        try:
+            other = as_shape(other)
+        except (TypeError, ValueError):
+            return NotImplemented
+        return self._dims == other._dims
+
+    def __ne__(self, other: Any) -> bool:
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    def __hash__(self) -> int:
+        return hash(self._dims)
+
+    def __repr__(self) -> str:
+        if self._dims is None:
+            return "TensorShape(None)"
+        return "TensorShape(%s)" % list(self._dims)
+
+    def __str__(self) -> str:
+        if self._dims is None:
+            return "<unknown>"
+        if len(self._dims) == 1:
+            return "(%s,)" % self._dims[0]
+        return "(%s)" % ", ".join(str(d) for d in self._dims)
+
+    def to_tf_string(self) -> str:
+        """TF1's bracketed form used in messages: ``[?,2]``."""
+        if self._dims is None:
+            return "<unknown>"
+        return "[" + ",".join("?" if d is None else str(d) for d in self._dims) + "]"
+
+
+def as_shape(shape: Any) -> TensorShape:
+    return shape if isinstance(shape, TensorShape) else TensorShape(shape)
+
+
+def unknown_shape(rank: Optional[int] = None, ndims: Optional[int] = None) -> TensorShape:
+    rank = ndims if rank is None else rank
+    return TensorShape(None) if rank is None else TensorShape([None] * rank)
+
+
+def scalar() -> TensorShape:
+    return TensorShape(())
+
+
+def broadcast_shapes(a: TensorShape, b: TensorShape) -> Optional[TensorShape]:
+    """Static numpy-style broadcast of two shapes; None when incompatible."""
+    if a._dims is None or b._dims is None:
+        return TensorShape(None)
+    x, y = list(a._dims), list(b._dims)
+    n = max(len(x), len(y))
+    x = [1] * (n - len(x)) + x
+    y = [1] * (n - len(y)) + y
+    out = []
+    for p, q in zip(x, y):
+        if p == 1:
+            out.append(q)
+        elif q == 1:
+            out.append(p)
+        elif p is None:
+            out.append(q)
+        elif q is None:
+            out.append(p)
+        elif p == q:
+            out.append(p)
+        else:
+            return None
+    return TensorShape(out)

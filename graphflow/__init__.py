@@ -14,13 +14,16 @@ from graphflow.framework.op_def import NotDifferentiable, NoGradient, RegisterGr
 from graphflow.framework.operation import (Operation, Tensor, convert_to_tensor, is_tensor,
                                            register_tensor_conversion_function)
 from graphflow.framework.tensor_shape import Dimension, TensorShape
-from graphflow.ops import (array_ops, clip_ops, control_flow_ops, init_ops, math_ops,
-                           nn_ops, random_ops, state_ops, variable_scope, variables)
+from graphflow.ops import (array_ops, clip_ops, control_flow_ops, init_ops, linalg_ops,
+                           math_ops, nn_ops, random_ops, reduction_ops, state_ops,
+                           variable_scope, variables)
 from graphflow.ops.array_ops import *  # noqa: F401,F403
 from graphflow.ops.clip_ops import *  # noqa: F401,F403
 from graphflow.ops.control_flow_ops import *  # noqa: F401,F403
 from graphflow.ops.init_ops import *  # noqa: F401,F403
+from graphflow.ops.linalg_ops import *  # noqa: F401,F403
 from graphflow.ops.math_ops import *  # noqa: F401,F403
+from graphflow.ops.reduction_ops import *  # noqa: F401,F403
 from graphflow.ops.nn_ops import *  # noqa: F401,F403
 from graphflow.ops.random_ops import *  # noqa: F401,F403
 from graphflow.ops.state_ops import *  # noqa: F401,F403
@@ -48,5 +51,5 @@ __all__ = (
      "InteractiveSession", "Session", "get_default_session", "DType", "as_dtype", "dtypes",
      "errors", "initializers", "math", "nn", "random", "test"]
     + dtypes.__all__ + array_ops.__all__ + clip_ops.__all__ + control_flow_ops.__all__
-    + init_ops.__all__ + math_ops.__all__ + nn_ops.__all__ + random_ops.__all__
+    + init_ops.__all__ + linalg_ops.__all__ + math_ops.__all__ + reduction_ops.__all__ + nn_ops.__all__ + random_ops.__all__
     + state_ops.__all__ + variable_scope.__all__ + variables.__all__ + autodiff.__all__)

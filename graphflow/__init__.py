@@ -15,8 +15,8 @@ from graphflow.framework.operation import (Operation, Tensor, convert_to_tensor,
                                            register_tensor_conversion_function)
 from graphflow.framework.tensor_shape import Dimension, TensorShape
 from graphflow.ops import (array_ops, clip_ops, control_flow_ops, init_ops, linalg_ops,
-                           math_ops, nn_ops, random_ops, reduction_ops, state_ops,
-                           variable_scope, variables)
+                           math_ops, nn_ops, random_ops, reduction_ops, state_ops, variables)
+from graphflow.ops import variable_scope as _variable_scope_module
 from graphflow.ops.array_ops import *  # noqa: F401,F403
 from graphflow.ops.clip_ops import *  # noqa: F401,F403
 from graphflow.ops.control_flow_ops import *  # noqa: F401,F403
@@ -31,7 +31,7 @@ from graphflow.ops.variable_scope import *  # noqa: F401,F403
 from graphflow.ops.variables import *  # noqa: F401,F403
 from graphflow import autodiff
 from graphflow.autodiff import *  # noqa: F401,F403
-from graphflow import initializers, math, nn, random, test  # noqa: F401  (tf.nn, ...)
+from graphflow import initializers, losses, math, nn, random, test, train  # noqa: F401
 from graphflow.runtime.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                                       RunMetadata, RunOptions)
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
@@ -49,7 +49,7 @@ __all__ = (
      "register_tensor_conversion_function", "Dimension", "TensorShape", "ConfigProto",
      "GPUOptions", "GraphOptions", "OptimizerOptions", "RunMetadata", "RunOptions",
      "InteractiveSession", "Session", "get_default_session", "DType", "as_dtype", "dtypes",
-     "errors", "initializers", "math", "nn", "random", "test"]
+     "errors", "initializers", "losses", "math", "nn", "random", "test", "train"]
     + dtypes.__all__ + array_ops.__all__ + clip_ops.__all__ + control_flow_ops.__all__
     + init_ops.__all__ + linalg_ops.__all__ + math_ops.__all__ + reduction_ops.__all__ + nn_ops.__all__ + random_ops.__all__
-    + state_ops.__all__ + variable_scope.__all__ + variables.__all__ + autodiff.__all__)
+    + state_ops.__all__ + _variable_scope_module.__all__ + variables.__all__ + autodiff.__all__)

@@ -54,7 +54,8 @@ class DType:
 
     @property
     def real_dtype(self) -> "DType":
-        return self.base_dtype
+        """float32 for complex64, float64 for complex128, else the base dtype."""
+        return {"complex64": float32, "complex128": float64}.get(self._name, self.base_dtype)
 
     @property
     def _as_ref(self) -> "DType":
@@ -71,7 +72,11 @@ class DType:
 
     @property
     def is_unsigned(self) -> bool:
-        return self._name.startswith("uint") or self._name == "bool"
+        return self._name.startswith("uint")
+
+    @property
+    def is_quantized(self) -> bool:
+        return False
 
     @property
     def is_bool(self) -> bool:
@@ -87,15 +92,25 @@ class DType:
 
     @property
     def min(self) -> Any:
+        """Smallest representable value; TypeError for bool, string, complex."""
         if self.is_floating:
             return np.finfo(self._np).min
-        return np.iinfo(self._np).min
+        if self.is_integer:
+            return np.iinfo(self._np).min
+        raise TypeError("Cannot find minimum value of %s." % self)
 
     @property
     def max(self) -> Any:
+        """Largest representable value; TypeError for bool, string, complex."""
         if self.is_floating:
             return np.finfo(self._np).max
-        return np.iinfo(self._np).max
+        if self.is_integer:
+            return np.iinfo(self._np).max
+        raise TypeError("Cannot find maximum value of %s." % self)
+
+    @property
+    def limits(self) -> tuple:
+        return self.min, self.max
 
     @property
     def size(self) -> int:
@@ -147,14 +162,15 @@ bool = DType("bool", np.bool_, 10)  # noqa: A001  (TF's name)
 string = DType("string", np.object_, 7)
 complex64 = DType("complex64", np.complex64, 8)
 complex128 = DType("complex128", np.complex128, 18)
+resource = DType("resource", np.object_, 20)
 
 _ALL = [float16, float32, float64, int8, int16, int32, int64, uint8, uint16, uint32,
-        uint64, bool, string, complex64, complex128]
+        uint64, bool, string, complex64, complex128, resource]
 _BY_NAME = {d._name: d for d in _ALL}
 _REFS = {d._name: DType(d._name, d._np, d._enum, ref=True) for d in _ALL}
 _BY_ENUM = {d._enum: d for d in _ALL}
 _BY_ENUM.update({d.as_datatype_enum: d for d in _REFS.values()})
-_BY_NP = {np.dtype(d._np): d for d in _ALL if d is not string}
+_BY_NP = {np.dtype(d._np): d for d in _ALL if d is not string and d is not resource}
 _BY_NP[np.dtype(np.object_)] = string
 
 FLOATS = (float16, float32, float64)
@@ -235,5 +251,4 @@ def infer_dtype(value: Any) -> DType:
                     "Consider casting elements to a supported type." % (type(value), value))
 
 
-__all__ = [d._name for d in _ALL] + ["DType", "as_dtype", "half", "double", "resource"]
-resource = DType("resource", np.object_, 20)
+__all__ = [d._name for d in _ALL] + ["DType", "as_dtype", "half", "double"]

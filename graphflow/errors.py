@@ -57,6 +57,8 @@ class OpError(Exception):
         return self._message
 
     def __reduce__(self):  # picklable across threads/processes like TF's
+        if type(self) is OpError:
+            return (OpError, (self._node_def, self._op, self._message, self._error_code))
         return (type(self), (self._node_def, self._op, self._message))
 
 

@@ -1,14 +1,18 @@
 """Registry-driven contract: every registered op's kernel equals its NumPy
-reference on its examples, and static shape inference equals runtime shape.
+reference on its examples, static shape inference equals runtime shape, every
+op declares its gradient, and declared gradients match central differences.
 
 An op with neither examples nor a ``contract_exempt`` reason fails here, so a
-newly registered op cannot go untested.
+newly registered op cannot go untested. An op that declares neither a gradient
+nor ``NOT_DIFFERENTIABLE`` fails ``test_op_declares_gradient`` (an op that, like
+TF, deliberately has none sets ``no_gradient = "reason"``).
 """
 import numpy as np
 import pytest
 
 import graphflow as tf
 from graphflow.framework.op_def import ConstInput, apply_op, registered_ops
+from graphflow.testing import op_harness
 
 TOL = {np.dtype(np.float16): (2e-3, 2e-3), np.dtype(np.float32): (2e-5, 2e-6),
        np.dtype(np.float64): (1e-12, 1e-13)}
@@ -83,3 +87,27 @@ def test_kernel_matches_reference(op_type, inputs, attrs):
             # all inputs had fully known shapes: inference must be exact
             assert static.is_fully_defined() and tuple(static.as_list()) == g.shape, (
                 "%s: static shape %s != runtime %s" % (op_type, static, g.shape))
+
+
+# --- gradients ------------------------------------------------------------------------------
+@pytest.mark.parametrize("op_type", sorted(registered_ops()))
+def test_op_declares_gradient(op_type):
+    decl = op_harness.gradient_declaration(op_type)
+    assert decl != "missing", (
+        "op %s declares neither a gradient nor NOT_DIFFERENTIABLE (set `grad`, or "
+        "`grad = NOT_DIFFERENTIABLE`, or `no_gradient = \"reason\"` for an op TF leaves "
+        "without one)" % op_type)
+
+
+def _grad_cases():
+    for op_type in sorted(registered_ops()):
+        if op_harness.gradient_declaration(op_type) != "function":
+            continue
+        for i, (inputs, attrs, original) in enumerate(op_harness.gradient_cases(op_type)):
+            yield pytest.param(op_type, inputs, attrs, original, id="%s-%d" % (op_type, i))
+
+
+@pytest.mark.parametrize("op_type,inputs,attrs,original", list(_grad_cases()))
+def test_gradient_matches_central_differences(op_type, inputs, attrs, original):
+    failures = op_harness.check_gradient(op_type, inputs, attrs, original)
+    assert not failures, "\n".join(failures)

@@ -75,6 +75,11 @@ class _ControlDependencies:
             g._control_stack = self._saved
 
 
+def _types_str(allow_tensor: bool, allow_operation: bool) -> str:
+    return " or ".join(t for t, ok in (("Tensor", allow_tensor),
+                                       ("Operation", allow_operation)) if ok)
+
+
 class Graph:
     """A TensorFlow-1.x-style computation graph (same as ``tf.Graph``)."""
 
@@ -132,6 +137,18 @@ class Graph:
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
 
+    # --- GraphDef (graphflow/io/graph_def.py) -------------------------------------
+    def as_graph_def(self, from_version: Optional[int] = None, add_shapes: bool = False) -> Any:
+        """This graph as a ``GraphDef`` protocol buffer (``tf.Graph.as_graph_def``)."""
+        from graphflow.io import graph_def
+        return graph_def.graph_to_graph_def(self, from_version, add_shapes)
+
+    @property
+    def graph_def_versions(self) -> Any:
+        """The ``VersionDef`` written into this graph's GraphDefs."""
+        from graphflow.io import graph_def
+        return graph_def.graph_def_versions()
+
     # --- ops --------------------------------------------------------------------
     def _add_op(self, op: Any) -> None:
         with self._lock:
@@ -152,10 +169,7 @@ class Graph:
         if not isinstance(name, str):
             raise TypeError("Operation names are strings (or similar), not %s."
                             % type(name).__name__)
-        op = self._by_name.get(name)
-        if op is None:
-            raise KeyError("The name %s refers to an Operation not in the graph." % repr(name))
-        return op
+        return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
 
     def get_tensor_by_name(self, name: str) -> Any:
         if not isinstance(name, str):
@@ -191,8 +205,8 @@ class Graph:
                                    % (repr(name), repr(op_name), len(op.outputs)))
                 return op.outputs[index]
             if ":" in name and not allow_tensor:
-                raise ValueError("Name %s appears to refer to a Tensor, not a Operation."
-                                 % repr(name))
+                raise ValueError("Name %s appears to refer to a Tensor, not a %s."
+                                 % (repr(name), _types_str(allow_tensor, allow_operation)))
             if not allow_operation:
                 if name in self._by_name:
                     raise ValueError("The name %s refers to an Operation, not a Tensor. "
@@ -214,9 +228,8 @@ class Graph:
             if obj.graph is not self:
                 raise ValueError("Operation %s is not an element of this graph." % obj)
             return obj
-        types = " or ".join(t for t, ok in (("Tensor", allow_tensor),
-                                            ("Operation", allow_operation)) if ok)
-        raise TypeError("Can not convert a %s into a %s." % (type(obj).__name__, types))
+        raise TypeError("Can not convert a %s into a %s."
+                        % (type(obj).__name__, _types_str(allow_tensor, allow_operation)))
 
     # --- names ------------------------------------------------------------------
     def unique_name(self, name: str, mark_as_used: bool = True) -> str:
@@ -249,7 +262,8 @@ class Graph:
             if self._name_stack:
                 if not _VALID_SCOPE_NAME.match(name):
                     raise ValueError("'%s' is not a valid scope name. A scope name has to match "
-                                     "the following pattern: %s" % (name, _VALID_SCOPE_NAME.pattern))
+                                     "the following pattern: %s"
+                                     % (name, _VALID_SCOPE_NAME.pattern))
             elif not _VALID_OP_NAME.match(name):
                 raise ValueError("'%s' is not a valid root scope name. A root scope name has to "
                                  "match the following pattern: %s"
@@ -275,17 +289,21 @@ class Graph:
         else:
             full = self.unique_name(name)
         if not _VALID_OP_NAME.match(full):
-            raise ValueError("'%s' is not a valid node name. Node names must match %s"
-                             % (full, _VALID_OP_NAME.pattern))
+            raise ValueError("'%s' is not a valid node name. Accepted names conform to Regex "
+                             "/%s/." % (full, _VALID_OP_NAME.pattern))
+        if full in self._by_name:
+            raise ValueError("Cannot add op with name %s as that name is already used" % full)
         return full
 
     # --- collections ---------------------------------------------------------------
     def add_to_collection(self, name: str, value: Any) -> None:
+        """Append ``value`` to collection ``name`` (``tf.add_to_collection``)."""
+        self._check_not_finalized()
         with self._lock:
             self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names: Any, value: Any) -> None:
-        names = (names,) if isinstance(names, str) else set(names)
+        names = (names,) if isinstance(names, str) else dict.fromkeys(names)
         for name in names:
             self.add_to_collection(name, value)
 
@@ -319,19 +337,12 @@ class Graph:
             current.update(ctl.control_inputs)
         ops = []
         for c in control_inputs:
-            if hasattr(c, "_as_graph_element") and not isinstance(c, (Tensor, Operation)):
-                c = c._as_graph_element()
+            if not isinstance(c, (Tensor, Operation)) and not hasattr(c, "_as_graph_element") \
+                    and isinstance(getattr(c, "op", None), Operation):
+                c = c.op  # IndexedSlices and similar composites
+            c = self.as_graph_element(c)
             if isinstance(c, Tensor):
                 c = c.op
-            elif not isinstance(c, Operation):
-                if getattr(c, "op", None) is not None and isinstance(c.op, Operation):
-                    c = c.op
-                else:
-                    raise TypeError("Can not convert a %s into a Tensor or Operation."
-                                    % type(c).__name__)
-            if c.graph is not self:
-                raise ValueError("Control input %s must be from the same graph as the ops "
-                                 "created in this block." % c.name)
             if c not in current:
                 ops.append(c)
                 current.add(c)
@@ -506,14 +517,23 @@ class name_scope:  # noqa: N801  (TF's name)
         if self._name is None and self._values is not None:
             raise ValueError("At least one of name (%s) and default_name (%s) must be "
                              "provided." % (self._name, self._default_name))
-        self._graph_ctx = g.as_default()
-        self._graph_ctx.__enter__()
+        # Only a graph taken from ``values`` is pushed (TF1): a plain name scope
+        # leaves the default-graph stack alone.
+        self._graph_ctx = g.as_default() if g is not get_default_graph() else None
+        if self._graph_ctx is not None:
+            self._graph_ctx.__enter__()
         self._ctx = g.name_scope(self._name)
-        return self._ctx.__enter__()
+        try:
+            return self._ctx.__enter__()
+        except BaseException:
+            if self._graph_ctx is not None:
+                self._graph_ctx.__exit__(None, None, None)
+            raise
 
     def __exit__(self, *exc: Any) -> None:
         self._ctx.__exit__(*exc)
-        self._graph_ctx.__exit__(*exc)
+        if self._graph_ctx is not None:
+            self._graph_ctx.__exit__(*exc)
 
 
 def get_name_scope() -> str:

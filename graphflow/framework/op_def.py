@@ -243,8 +243,16 @@ def create_op(op_type: str, inputs: list, attrs: dict, name: Optional[str] = Non
             if isinstance(x, (Tensor, Operation)):
                 flat_graph_values.append(x)
     g = _graph_for(flat_graph_values)
+    requested = name or op_type
     with g.as_default():
-        converted = _convert_inputs(opdef, inputs, attrs)
+        if any(not _is_graph_value(x) for v in inputs
+               for x in (v if isinstance(v, (list, tuple)) else [v])):
+            # as TF: Python values become constants named inside the op's scope (`Mul/y`)
+            with g.name_scope(requested) as scope:
+                converted = _convert_inputs(opdef, inputs, attrs)
+            requested = scope
+        else:
+            converted = _convert_inputs(opdef, inputs, attrs)
     flat = []
     for v in converted:
         flat.extend(v if isinstance(v, list) else [v])
@@ -266,7 +274,7 @@ def create_op(op_type: str, inputs: list, attrs: dict, name: Optional[str] = Non
     with g._lock:
         g._check_not_finalized()
         with g.as_default():
-            op_name = g._op_name(name or op_type)
+            op_name = g._op_name(requested)
         control = g._control_inputs_for(list({t.op: None for t in flat}))
         op = Operation(g, opdef, op_name, flat, control, full_attrs)
         op._input_structure = [len(v) if isinstance(v, list) else None for v in converted]
@@ -323,13 +331,14 @@ def _convert_inputs(opdef: type, inputs: list, attrs: dict) -> list:
             if not isinstance(v, (list, tuple)):
                 raise TypeError("Expected list for '%s' argument to '%s' Op, not %s."
                                 % (n[1:], opdef.op_type, v))
-            ts = [_convert_one(opdef, n[1:], x, want, in_group, as_ref) for x in v]
+            ts = [_convert_one(opdef, n[1:], x, want, in_group, as_ref, "%s_%d" % (n[1:], k))
+                  for k, x in enumerate(v)]
             if in_group and ts and group_dtype is None:
                 group_dtype = ts[0].dtype.base_dtype
             out.append(ts)
             check = ts
         else:
-            t = _convert_one(opdef, n, v, want, in_group, as_ref)
+            t = _convert_one(opdef, n, v, want, in_group, as_ref, n)
             if in_group and group_dtype is None:
                 group_dtype = t.dtype.base_dtype
             out.append(t)
@@ -353,15 +362,19 @@ def _convert_inputs(opdef: type, inputs: list, attrs: dict) -> list:
 
 
 def _convert_one(opdef: type, name: str, value: Any, want: Any, in_group: bool,
-                 as_ref: bool) -> Tensor:
+                 as_ref: bool, const_name: str = "Const") -> Tensor:
     if _is_graph_value(value):
+        if type(value) is Tensor and value.dtype.is_ref_dtype:
+            # TF1: a ref tensor (VariableV2, Assign output) is a direct input;
+            # value inputs read it when the step runs (plan._wrap_deref).
+            return value
         t = convert_to_tensor(value, as_ref=as_ref)
         if as_ref and not t.dtype.is_ref_dtype:
             raise TypeError("'%s' Op requires that input '%s' be a mutable tensor (e.g.: a "
                             "tf.Variable)" % (opdef.op_type, name))
         return t
     try:
-        return convert_to_tensor(value, dtype=want)
+        return convert_to_tensor(value, dtype=want, name=const_name)
     except (TypeError, ValueError) as e:
         if want is None:
             raise

@@ -108,16 +108,7 @@ class Operation:
 
     def run(self, feed_dict: Optional[dict] = None, session: Any = None) -> None:
         """Run this op in ``session`` or the default session; returns None."""
-        from graphflow.runtime.session import get_default_session
-        sess = session or get_default_session()
-        if sess is None:
-            raise ValueError("Cannot execute operation using `run()`: No default session is "
-                             "registered. Use `with sess.as_default():` or pass an explicit "
-                             "session to `run(session=sess)`")
-        if sess.graph is not self._graph:
-            raise ValueError("Cannot use the given session to execute operation: the "
-                             "operation's graph is different from the session's graph.")
-        sess.run(self, feed_dict)
+        _default_session_for(self._graph, session, "op").run(self, feed_dict)
 
     def __repr__(self) -> str:
         return "<tf.Operation '%s' type=%s>" % (self._name, self._type)
@@ -127,6 +118,43 @@ class Operation:
         lines += ['input: "%s"' % _input_name(t) for t in self._inputs]
         lines += ['input: "^%s"' % c.name for c in self._control_inputs]
         return "\n".join(lines)
+
+
+_NO_SESSION = {
+    "tensor": "Cannot evaluate tensor using `eval()`: No default session is registered. Use "
+              "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`",
+    "op": "Cannot execute operation using `run()`: No default session is registered. Use "
+          "`with sess.as_default():` or pass an explicit session to `run(session=sess)`",
+}
+_OTHER_GRAPH_DEFAULT = {
+    "tensor": "Cannot use the default session to evaluate tensor: the tensor's graph is "
+              "different from the session's graph. Pass an explicit session to "
+              "`eval(session=sess)`.",
+    "op": "Cannot use the default session to execute operation: the operation's graph is "
+          "different from the session's graph. Pass an explicit session to "
+          "run(session=sess).",
+}
+_OTHER_GRAPH_GIVEN = {
+    "tensor": "Cannot use the given session to evaluate tensor: the tensor's graph is "
+              "different from the session's graph.",
+    "op": "Cannot use the given session to execute operation: the operation's graph is "
+          "different from the session's graph.",
+}
+
+
+def _default_session_for(graph: Any, session: Any, kind: str) -> Any:
+    """``session`` or the default session, checked against ``graph`` (TF1's rules)."""
+    if session is not None:
+        if session.graph is not graph:
+            raise ValueError(_OTHER_GRAPH_GIVEN[kind])
+        return session
+    from graphflow.runtime.session import get_default_session
+    session = get_default_session()
+    if session is None:
+        raise ValueError(_NO_SESSION[kind])
+    if session.graph is not graph:
+        raise ValueError(_OTHER_GRAPH_DEFAULT[kind])
+    return session
 
 
 def _input_name(t: "Tensor") -> str:
@@ -189,17 +217,7 @@ class Tensor:
 
     def eval(self, feed_dict: Optional[dict] = None, session: Any = None) -> Any:
         """Evaluate in ``session`` or the default session."""
-        from graphflow.runtime.session import get_default_session
-        sess = session or get_default_session()
-        if sess is None:
-            raise ValueError("Cannot evaluate tensor using `eval()`: No default session is "
-                             "registered. Use `with sess.as_default()` or pass an explicit "
-                             "session to `eval(session=sess)`")
-        if sess.graph is not self.graph:
-            raise ValueError("Cannot use the default session to evaluate tensor: the tensor's "
-                             "graph is different from the session's graph. Pass an explicit "
-                             "session to `eval(session=sess)`.")
-        return sess.run(self, feed_dict)
+        return _default_session_for(self.graph, session, "tensor").run(self, feed_dict)
 
     def _as_node_def_input(self) -> str:
         return _input_name(self)
@@ -211,14 +229,9 @@ class Tensor:
     def __str__(self) -> str:
         return 'Tensor("%s", shape=%s, dtype=%s)' % (self.name, self._shape, self._dtype.name)
 
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: Any) -> bool:
-        return self is other
-
-    def __ne__(self, other: Any) -> bool:
-        return self is not other
+    # Equality and hashing are object identity (TF1); the inherited C slots
+    # keep dict lookups keyed by tensors fast in Session.run.
+    __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
         raise TypeError("Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is "

@@ -129,6 +129,34 @@ class TensorShape:
             raise ValueError("Shape %s must have rank at least %d" % (self, rank))
         return self
 
+    def with_rank_at_most(self, rank: int) -> "TensorShape":
+        if self._dims is not None and len(self._dims) > rank:
+            raise ValueError("Shape %s must have rank at most %d" % (self, rank))
+        return self
+
+    def assert_is_fully_defined(self) -> None:
+        if not self.is_fully_defined():
+            raise ValueError("Shape %s is not fully defined" % self)
+
+    def assert_same_rank(self, other: Any) -> None:
+        other = as_shape(other)
+        if self._dims is not None and other._dims is not None \
+                and len(self._dims) != len(other._dims):
+            raise ValueError("Shapes %s and %s must have the same rank" % (self, other))
+
+    def most_specific_compatible_shape(self, other: Any) -> "TensorShape":
+        """The most specific shape compatible with both (unknown where they differ)."""
+        other = as_shape(other)
+        if self._dims is None or other._dims is None or len(self._dims) != len(other._dims):
+            return TensorShape(None)
+        return TensorShape([a if a == b else None for a, b in zip(self._dims, other._dims)])
+
+    def __add__(self, other: Any) -> "TensorShape":
+        return self.concatenate(other)
+
+    def __radd__(self, other: Any) -> "TensorShape":
+        return as_shape(other).concatenate(self)
+
     def concatenate(self, other: Any) -> "TensorShape":
         other = as_shape(other)
         if self._dims is None or other._dims is None:

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 
 __all__ = ["sigmoid", "softplus", "sign", "rint", "floordiv_i", "floormod_i",
-           "floormod_f", "relu6", "elu", "rsqrt", "np", "math"]
+           "relu6", "elu", "np", "math"]
 
 
 @njit(inline="always")
@@ -54,14 +54,6 @@ def floormod_i(a, b):
 
 
 @njit(inline="always")
-def floormod_f(a, b):
-    m = math.fmod(a, b)
-    if m != 0 and ((m < 0) != (b < 0)):
-        m += b
-    return m
-
-
-@njit(inline="always")
 def relu6(x):
     return min(max(x, 0), 6)
 
@@ -69,8 +61,3 @@ def relu6(x):
 @njit(inline="always")
 def elu(x):
     return x if x > 0 else np.expm1(x)
-
-
-@njit(inline="always")
-def rsqrt(x):
-    return 1 / np.sqrt(x)

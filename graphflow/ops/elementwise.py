@@ -13,6 +13,7 @@ from graphflow.framework.op_def import OpDef
 from graphflow.framework.operation import Operation
 from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
 from graphflow.kernels.elementwise import make_elementwise
+from graphflow.ops._array_util import dt_enum_name
 
 import numpy as np
 
@@ -53,15 +54,16 @@ def broadcast_rule(op: Operation) -> TensorShape:
         out = broadcast_shapes(shape, t.shape)
         if out is None:
             raise ValueError(
-                "Dimensions must be equal, but are %s and %s for '{{node %s}} = %s[T=DT_%s]"
+                "Dimensions must be equal, but are %s and %s for '{{node %s}} = %s[T=%s]"
                 "(%s)' with input shapes: %s." % (
                     _mismatch(shape, t.shape) + (op.name, op.type,
-                                                 op.inputs[0].dtype.base_dtype.name.upper(),
+                                                 dt_enum_name(op.inputs[0].dtype),
                                                  ", ".join(x.op.name for x in op.inputs),
                                                  ", ".join(x.shape.to_tf_string()
                                                            for x in op.inputs))))
         shape = out
     return shape
+
 
 
 def _mismatch(a: TensorShape, b: TensorShape) -> tuple:

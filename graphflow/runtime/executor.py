@@ -6,10 +6,12 @@ and reaches kernels through the context their factories receive.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 from graphflow import errors
 from graphflow.errors import KernelError, OpError
+from graphflow.runtime import memory
 
 
 class VariableCell:
@@ -37,6 +39,18 @@ class SessionState:
         self.cells: dict = {}
         self.op_state: dict = {}
         self.lock = threading.RLock()
+        self.closed = False
+
+    def close(self) -> None:
+        """The session closed: states with a ``session_closed()`` method (queues)
+        cancel their waiting ops."""
+        with self.lock:
+            self.closed = True
+            states = list(self.op_state.values())
+        for s in states:
+            hook = getattr(s, "session_closed", None)
+            if hook is not None:
+                hook()
 
     def cell(self, op: Any) -> VariableCell:
         c = self.cells.get(op.name)
@@ -71,14 +85,39 @@ def node_error(op: Any, exc: BaseException) -> OpError:
     return cls(None, op, "%s\n\t [[{{node %s}}]]" % (msg, op.name))
 
 
+_RUN = threading.local()  # per-thread context of the Session.run in progress
+
+
+def run_deadline() -> Any:
+    """``time.monotonic()`` deadline of this thread's current run, or None.
+
+    Blocking kernels (queue ops) bound their waits by it and raise
+    DeadlineExceededError past it (``RunOptions.timeout_in_ms``).
+    """
+    return getattr(_RUN, "deadline", None)
+
+
+def execute_with_timeout(plan: Any, feed_values: list, timeout_ms: int) -> list:
+    """``execute`` with blocking kernels limited to ``timeout_ms`` milliseconds."""
+    saved = getattr(_RUN, "deadline", None)
+    _RUN.deadline = time.monotonic() + timeout_ms / 1000.0
+    try:
+        return execute(plan, feed_values)
+    finally:
+        _RUN.deadline = saved
+
+
 def execute(plan: Any, feed_values: list) -> list:
     """Run ``plan`` with ``feed_values`` (in ``plan.feed_slots`` order)."""
+    if memory.TRACKING:  # peak live bytes per run (runtime/memory.py, autodiff helper)
+        return memory.execute_tracked(plan, feed_values)
+    dead_after = plan._dead_after if hasattr(plan, "_dead_after") else memory.liveness(plan)
     vals: list = [None] * plan.nslots
     for s, v in zip(plan.feed_slots, feed_values):
         vals[s] = v
     step = None
     try:
-        for step in plan.steps:
+        for step, dead in zip(plan.steps, dead_after):
             fn, ins, outs, _ = step
             r = fn(*[vals[i] for i in ins])
             if len(outs) == 1:
@@ -86,6 +125,8 @@ def execute(plan: Any, feed_values: list) -> list:
             elif outs:
                 for s, v in zip(outs, r):
                     vals[s] = v
+            for s in dead:  # release values after their last consumer (liveness)
+                vals[s] = None
     except Exception as e:  # noqa: BLE001 - every failure is reported as an OpError
         if step is None:
             raise

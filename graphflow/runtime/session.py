@@ -37,18 +37,13 @@ def get_default_session() -> Optional["Session"]:
     return s[-1] if s else None
 
 
-class _FetchLeaf:
-    """How to turn a run's raw value into the user's result for one fetch."""
-    __slots__ = ()
-
-
 class _Fetches:
     """Flattened fetches of a (possibly nested) structure, and how to rebuild it."""
 
     def __init__(self, graph: Any, fetches: Any) -> None:
         self.tensors: list = []
         self.targets: list = []
-        self.leaf_kinds: list = []  # per leaf: index into tensors, or -1 for an op
+        self.plans: dict = {}  # fed tensors (in feed_dict order) -> plan
         self.rebuild = self._flatten(graph, fetches)
 
     def _flatten(self, graph: Any, f: Any) -> Any:
@@ -128,6 +123,27 @@ def _to_result(value: Any, copy: bool) -> Any:
     return value
 
 
+_MAX_CACHED_FETCHES = 4096
+
+
+def _fetch_key(fetches: Any) -> Any:
+    """A hashable key for a fetch structure, or None when it cannot be cached."""
+    typ = type(fetches)
+    if typ is Tensor or typ is Operation or typ is str:
+        return fetches
+    try:
+        if isinstance(fetches, tuple) or typ is list:
+            key = (typ,) + tuple(fetches)
+        elif typ is dict or typ is collections.OrderedDict:
+            key = (typ,) + tuple(fetches.items())
+        else:
+            return None
+        hash(key)
+    except TypeError:  # unhashable leaves or nested containers
+        return None
+    return key
+
+
 class BaseSession:
     """Shared implementation of Session and InteractiveSession."""
 
@@ -136,10 +152,14 @@ class BaseSession:
         self._config = config if config is not None else ConfigProto()
         self._closed = False
         self._state = executor.SessionState()
-        self._plans: dict = {}
-        self._fetch_cache: dict = {}
+        # ConfigProto.operation_timeout_in_ms: default deadline of blocking ops (0: none)
+        self._timeout_ms = int(getattr(self._config, "operation_timeout_in_ms", 0) or 0)
+        self._plans: dict = {}         # (canonical feeds, fetches, targets) -> plan
+        self._fetch_cache: dict = {}   # fetch structure key -> _Fetches
+        self._feed_cache: dict = {}    # feed_dict key -> (tensor, converter)
         self._lock = threading.RLock()
         self._default_ctx: Any = None
+        self._graph_ctx: Any = None
         self.plan_builds = 0  # how many plans were built (tests check reuse)
 
     @property
@@ -159,21 +179,32 @@ class BaseSession:
 
     @contextlib.contextmanager
     def as_default(self) -> Iterator["BaseSession"]:
-        """Make this the default session (does not close it on exit)."""
+        """Make this the default session (``Session.as_default``).
+
+        Like TF1 it neither closes the session on exit nor makes the
+        session's graph the default graph (``with Session() as s`` does both).
+        """
         stack = _session_stack()
         stack.append(self)
         try:
-            with self._graph.as_default():
-                yield self
+            yield self
         finally:
             if stack and stack[-1] is self:
                 stack.pop()
+            elif self in stack:
+                stack.reverse()
+                stack.remove(self)
+                stack.reverse()
 
     def close(self) -> None:
         """Release the session's state; later ``run`` calls raise RuntimeError."""
         self._closed = True
         self._plans.clear()
-        self._state = executor.SessionState()
+        self._fetch_cache.clear()
+        self._feed_cache.clear()
+        old, self._state = self._state, executor.SessionState()
+        self._state.closed = True  # a run racing with close() gets cancelled queues
+        old.close()  # blocked queue ops raise CancelledError
 
     # --- run ------------------------------------------------------------------------
     def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
@@ -181,41 +212,75 @@ class BaseSession:
         """Run the ops needed for ``fetches`` and return their values in the same structure."""
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        key = fetches if isinstance(fetches, (Tensor, Operation, str)) else None
+        key = _fetch_key(fetches)
         fl = self._fetch_cache.get(key) if key is not None else None
         if fl is None:
             fl = _Fetches(self._graph, fetches)
             if key is not None:
+                if len(self._fetch_cache) >= _MAX_CACHED_FETCHES:
+                    self._fetch_cache.clear()
                 self._fetch_cache[key] = fl
         if not fl.tensors and not fl.targets:
             return fl.rebuild([])
-        feed_tensors, feed_values = self._feeds(feed_dict) if feed_dict else ((), ())
-        pkey = (feed_tensors, tuple(fl.tensors), tuple(fl.targets))
-        plan = self._plans.get(pkey)
+        if feed_dict:
+            feed_tensors, feed_values = self._feeds(feed_dict)
+        else:
+            feed_tensors, feed_values = (), ()
+        plan = fl.plans.get(feed_tensors)
         if plan is None:
-            plan = self._build_plan(feed_tensors, fl)
-            self._plans[pkey] = plan
+            plan = fl.plans[feed_tensors] = self._plan_for(feed_tensors, fl)
         plan.runs += 1
-        values = executor.execute(plan, feed_values)
-        out = []
-        for v, is_ref, alias in zip(values, plan.fetch_ref, plan.fetch_alias):
-            if is_ref:
-                try:
-                    v = v.read()
-                except errors.KernelError as e:
-                    raise e.cls(None, None, e.message) from None
-            out.append(_to_result(v, alias))
+        timeout_ms = (options.timeout_in_ms or self._timeout_ms) if options is not None \
+            else self._timeout_ms
+        if options is not None and (getattr(options, "trace_level", 0) > 0
+                                    or getattr(options, "output_partition_graphs", False)):
+            values = self._run_traced(plan, feed_values, options, run_metadata, timeout_ms)
+        elif timeout_ms > 0:  # RunOptions.timeout_in_ms -> DeadlineExceededError in waits
+            values = executor.execute_with_timeout(plan, feed_values, timeout_ms)
+        else:
+            values = executor.execute(plan, feed_values)
+        if plan.plain_fetches:
+            out = [v[()] if type(v) is np.ndarray and v.ndim == 0 else v for v in values]
+        else:
+            out = []
+            for i, (v, is_ref, alias) in enumerate(zip(values, plan.fetch_ref,
+                                                       plan.fetch_alias)):
+                if is_ref:
+                    try:
+                        v = v.read()
+                    except errors.KernelError as e:
+                        op = fl.tensors[i].op
+                        raise executor.node_error(op, e) from None
+                out.append(_to_result(v, alias))
         return fl.rebuild(out)
 
+    @staticmethod
+    def _run_traced(plan: Any, feed_values: Any, options: Any, run_metadata: Any,
+                    timeout_ms: int) -> list:
+        """RunOptions tracing: fill ``run_metadata`` (step stats, partition graph)."""
+        from graphflow.runtime import tracing
+        traced = getattr(options, "trace_level", 0) > 0
+        if traced:
+            values, trace = tracing.execute_traced(plan, feed_values, timeout_ms)
+        else:
+            trace = None
+            values = (executor.execute_with_timeout(plan, feed_values, timeout_ms)
+                      if timeout_ms > 0 else executor.execute(plan, feed_values))
+        if run_metadata is not None:
+            tracing.fill_run_metadata(run_metadata, plan, trace, partition_graphs=True)
+        return values
+
     def _feeds(self, feed_dict: dict) -> tuple:
+        """(fed tensors, converted values) in ``feed_dict`` order."""
         tensors, values = [], []
-        g = self._graph
+        cache = self._feed_cache
         for k, v in feed_dict.items():
-            t = k if type(k) is Tensor and k.graph is g else self._feed_key(k)
-            if hasattr(v, "_gf_feed_components") and not isinstance(v, np.ndarray):
-                raise TypeError("Feeding composite values is not supported: %r" % (k,))
-            tensors.append(t)
-            values.append(plan_mod.check_feed(t, v))
+            entry = cache.get(k)
+            if entry is None:
+                t = self._feed_key(k)
+                entry = cache[k] = (t, plan_mod.feed_converter(t))
+            tensors.append(entry[0])
+            values.append(entry[1](v))
         return tuple(tensors), values
 
     def _feed_key(self, k: Any) -> Tensor:
@@ -230,6 +295,18 @@ class BaseSession:
             msg = e.args[0] if e.args else str(e)
             raise TypeError("Cannot interpret feed_dict key as Tensor: %s" % msg) from None
         return t
+
+    def _plan_for(self, feeds: tuple, fl: _Fetches) -> plan_mod.ExecutionPlan:
+        """The cached plan for this signature (feeds in any order), else a new one."""
+        pkey = (frozenset(feeds), tuple(fl.tensors), tuple(fl.targets))
+        plan = self._plans.get(pkey)
+        if plan is None:
+            with self._lock:  # concurrent first runs of one signature build one plan
+                plan = self._plans.get(pkey)
+                if plan is None:
+                    plan = self._build_plan(tuple(dict.fromkeys(feeds)), fl)
+                    self._plans[pkey] = plan
+        return plan if plan.feeds == feeds else plan.with_feed_order(list(feeds))
 
     def _build_plan(self, feeds: tuple, fl: _Fetches) -> plan_mod.ExecutionPlan:
         with self._lock:
@@ -265,6 +342,9 @@ class Session(BaseSession):
     """A TF1 session (same as ``tf.Session``): runs graph fragments."""
 
     def __enter__(self) -> "Session":
+        """Make the session and its graph the defaults; ``__exit__`` closes it."""
+        self._graph_ctx = self._graph.as_default()
+        self._graph_ctx.__enter__()
         self._default_ctx = self.as_default()
         self._default_ctx.__enter__()
         return self
@@ -272,7 +352,9 @@ class Session(BaseSession):
     def __exit__(self, *exc: Any) -> None:
         try:
             self._default_ctx.__exit__(*exc)
+            self._graph_ctx.__exit__(*exc)
         finally:
+            self._default_ctx = self._graph_ctx = None
             self.close()
 
     @staticmethod
@@ -281,15 +363,21 @@ class Session(BaseSession):
 
 
 class InteractiveSession(BaseSession):
-    """A session that installs itself as the default when constructed."""
+    """A session that installs itself (and its graph) as the default when
+    constructed; ``close()`` removes it (``tf.InteractiveSession``)."""
 
     def __init__(self, target: str = "", graph: Any = None, config: Any = None) -> None:
         super().__init__(target, graph, config)
         self._default_ctx = self.as_default()
         self._default_ctx.__enter__()
+        self._graph_ctx = self._graph.as_default()
+        self._graph_ctx.__enter__()
 
     def close(self) -> None:
         super().close()
         if self._default_ctx is not None:
             ctx, self._default_ctx = self._default_ctx, None
+            ctx.__exit__(None, None, None)
+        if self._graph_ctx is not None:
+            ctx, self._graph_ctx = self._graph_ctx, None
             ctx.__exit__(None, None, None)

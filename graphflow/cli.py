@@ -3,13 +3,16 @@
 Each subcommand is one ``Command`` entry in ``COMMANDS``: a name, a one-line
 help, a function adding its arguments to an argparse sub-parser and a function
 running it. ``main`` returns the process exit code: 0 on success, 2 for bad
-arguments (argparse's convention), 1 when the command itself fails.
+arguments (argparse's convention), 1 when the command itself fails (set
+``GRAPHFLOW_DEBUG=1`` to see the traceback).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
@@ -167,6 +170,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # noqa: BLE001 - report, don't dump a traceback at users
+        if os.environ.get("GRAPHFLOW_DEBUG"):
+            traceback.print_exc()
         print("graphflow %s: error: %s: %s" % (args.command, type(e).__name__, e),
               file=sys.stderr)
         return 1

@@ -118,3 +118,38 @@ def test_readme_and_ci_share_the_test_command():
     assert "pip install '.[test,reference]' && python -m pytest -q" in readme
     assert "pip install --quiet '.[test,reference]'" in ci
     assert "\npython -m pytest -q 2>&1" in ci
+
+
+# import name of each runtime dependency in pyproject.toml (where it differs)
+_IMPORT_NAMES = {"protobuf": "google.protobuf"}
+
+
+def test_runtime_imports_are_declared_dependencies():
+    """``import graphflow`` pulls in only declared dependencies (and whatever they
+    import themselves), so ``pip install .`` alone is enough to run it."""
+    import re
+    with open(os.path.join(ROOT, "pyproject.toml")) as f:
+        text = f.read()
+    block = re.search(r"^dependencies = \[(.*?)^\]", text, re.S | re.M).group(1)
+    declared = {re.match(r"[A-Za-z0-9_.\-]+", d).group(0).lower()
+                for d in re.findall(r'"([^"]+)"', block)}
+    names = sorted(_IMPORT_NAMES.get(d, d.replace("-", "_")) for d in declared)
+    code = (
+        "import sys\n"
+        "def tops():\n"
+        "    return {n.split('.')[0] for n, m in list(sys.modules.items())\n"
+        "            if 'site-packages' in (getattr(m, '__file__', None) or '')}\n"
+        "before = tops()\n"
+        "for n in %r:\n"
+        "    __import__(n)\n"
+        "base = tops()\n"
+        "import graphflow, graphflow.cli\n"
+        "print(' '.join(sorted(tops() - base - before)))\n" % (names,))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stderr
+    undeclared = r.stdout.split()
+    assert not undeclared, ("import graphflow uses %s, not in pyproject.toml's dependencies"
+                            % undeclared)

@@ -149,6 +149,11 @@ class Graph:
         from graphflow.io import graph_def
         return graph_def.graph_def_versions()
 
+    def to_networkx(self, ops: Any = None) -> Any:
+        """This graph as a ``networkx.DiGraph`` (see ``graphflow.analysis.to_networkx``)."""
+        from graphflow.analysis.export import to_networkx
+        return to_networkx(self, ops)
+
     # --- ops --------------------------------------------------------------------
     def _add_op(self, op: Any) -> None:
         with self._lock:

@@ -385,6 +385,7 @@ def _convert_one(opdef: type, name: str, value: Any, want: Any, in_group: bool,
 
 
 # --- build-time constant values ---------------------------------------------------------
+_FOLD_MAX_OUTPUT = 1 << 20  # elements: larger results are left to run time
 def constant_value(t: Any) -> Optional[np.ndarray]:
     """The value of ``t`` when it can be computed at build time, else None.
 
@@ -413,6 +414,9 @@ def _constant_value(t: Tensor) -> Optional[np.ndarray]:
         return np.array(op.inputs[0].shape.ndims, dtype=np.int32)
     opdef = op.op_def
     if opdef.stateful or opdef.reference is None or op._control_inputs:
+        return None
+    n_out = t.shape.num_elements()
+    if n_out is not None and n_out > _FOLD_MAX_OUTPUT:  # e.g. Fill([2**40]): never fold
         return None
     vals = []
     for x in op.inputs:

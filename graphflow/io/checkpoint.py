@@ -23,8 +23,10 @@ the bytes are graphflow's own format, not TF's):
 A truncated, resized or bit-flipped file raises ``DataLossError`` (the index
 at open time; a tensor's bytes when the tensor is read). ``write_bundle``
 writes both files under temporary names, fsyncs them, then renames data and
-index into place, so an interrupted write leaves any previous checkpoint
-untouched. The ``checkpoint`` state file (protobuf text of CheckpointState)
+index into place (index last), so an interrupted write leaves any previous
+checkpoint untouched; re-saving an existing prefix first removes its old
+index, so a crash between the renames leaves that prefix absent rather than
+mismatched. The ``checkpoint`` state file (protobuf text of CheckpointState)
 is replaced atomically the same way, after the bundle.
 """
 from __future__ import annotations
@@ -188,6 +190,12 @@ def write_bundle(prefix: str, tensors: dict) -> None:
             _write_chunks(g, [header, body])
             g.flush()
             os.fsync(g.fileno())
+        if os.path.exists(index_path):
+            # Re-saving a prefix: retire the old index first, so that a crash between
+            # the two renames leaves "no checkpoint here", never an index paired
+            # with the wrong data.
+            os.remove(index_path)
+            _fsync_dir(parent)
         os.replace(data_tmp, data_path)
         os.replace(index_tmp, index_path)
     except BaseException:

@@ -304,14 +304,30 @@ def _mark_used(g: Any, name: str) -> None:
             g._names_in_use[key] = 1
 
 
-def _unique_node_name(g: Any, name: str) -> str:
-    """``name``, or ``name_1``, ``name_2``... when an op already has it (TF uniquifies)."""
-    if name not in g._by_name:
-        return name
-    k = 1
-    while "%s_%d" % (name, k) in g._by_name:
-        k += 1
-    return "%s_%d" % (name, k)
+def _name_prefixes(names: Any) -> set:
+    out = set()
+    for n in names:
+        parts = n.split("/")
+        out.update("/".join(parts[:k]) for k in range(1, len(parts) + 1))
+    return out
+
+
+def _renames(g: Any, gd: Any, prefix: str) -> dict:
+    """New names for nodes that clash with the graph's ops or scopes (TF's
+    uniquify_names: ``name_1``, ``name_2``...; a prefix already makes names unique)."""
+    if prefix:
+        return {}
+    existing = _name_prefixes(g._by_name)
+    taken = {n.name for n in gd.node} | existing
+    out = {}
+    for n in gd.node:
+        if n.name in existing:
+            k = 1
+            while "%s_%d" % (n.name, k) in taken:
+                k += 1
+            out[n.name] = "%s_%d" % (n.name, k)
+            taken.add(out[n.name])
+    return out
 
 
 def _import_attrs(node: Any, opdef: type, prefix: str) -> dict:
@@ -398,8 +414,10 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None,
         prefix = scope[:-1] if scope else ""
     created: dict = {}
     used_keys: set = set()
+    renames = _renames(g, gd, prefix)
     for node in order:
-        created[node.name] = _import_node(g, node, prefix, created, mapped, used_keys)
+        created[node.name] = _import_node(g, node, prefix, created, mapped, used_keys,
+                                          renames.get(node.name, node.name))
     unused = sorted(set(mapped) - used_keys)
     if unused:
         raise ValueError("Attempted to map inputs that were not found in graph_def: [%s]"
@@ -417,7 +435,7 @@ def import_graph_def(graph_def: Any, input_map: Optional[dict] = None,
 
 
 def _import_node(g: Any, node: Any, prefix: str, created: dict, mapped: dict,
-                 used_keys: set) -> Operation:
+                 used_keys: set, new_name: str) -> Operation:
     opdef = op_def_mod.get_op_def(node.op)  # NotFoundError naming the op type
     data, control = [], []
     for s in node.input:
@@ -439,7 +457,7 @@ def _import_node(g: Any, node: Any, prefix: str, created: dict, mapped: dict,
                              "which has %d outputs." % (node.name, k, src, len(op.outputs)))
         else:
             data.append(op.outputs[k])
-    full = _unique_node_name(g, "%s/%s" % (prefix, node.name) if prefix else node.name)
+    full = "%s/%s" % (prefix, new_name) if prefix else new_name
     try:
         attrs = _import_attrs(node, opdef, prefix)
         inputs = _group_inputs(node, opdef, data)

@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit
 
 from graphflow.errors import InvalidArgumentError, KernelError
+from graphflow.ops._array_util import check_alloc
 
 _FLAGS = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 
@@ -642,6 +643,7 @@ def unsorted_segment_sum(data: np.ndarray, ids: np.ndarray, num_segments: Any) -
                           % (",".join(str(int(i)) for i in where), flat_ids[bad], n))
     inner = data.shape[ids.ndim:]
     comp = np.float32 if data.dtype == np.float16 else data.dtype
+    check_alloc((n,) + inner, comp)
     out = np.zeros((n, math.prod(inner)), comp)
     if out.size and flat_ids.size:
         d2 = np.ascontiguousarray(data, dtype=comp).reshape(flat_ids.size, -1)

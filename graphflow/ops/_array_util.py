@@ -4,11 +4,13 @@ arguments and partially known shape vectors.
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Optional
 
 import numpy as np
 
 from graphflow import dtypes
+from graphflow.errors import KernelError, ResourceExhaustedError
 from graphflow.framework import graph as graph_mod
 from graphflow.framework.op_def import apply_op, constant_value, get_op_def
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor
@@ -167,9 +169,11 @@ def build(op_type: str, name: Optional[str], default: str, *inputs: Any, **attrs
     """
     opdef = get_op_def(op_type)
     group = opdef.same_dtype if opdef.same_dtype is not None else opdef.inputs
+    n_in = len(opdef.inputs)
+    index_inputs = {i % n_in for i in getattr(opdef, "index_attrs", {}).values()} if n_in else ()
     with graph_mod.name_scope(name, default, graph_values(*inputs) or None) as scope:
         conv = []
-        for n, v in zip(opdef.inputs, inputs):
+        for i, (n, v) in enumerate(zip(opdef.inputs, inputs)):
             if n.startswith("*") and isinstance(v, (list, tuple)) and not graph_values(v):
                 # a list of Python values: constants named like TF's (``concat/values_0``)
                 conv.append([convert_to_tensor(x, name="%s_%d" % (n[1:], i))
@@ -178,10 +182,81 @@ def build(op_type: str, name: Optional[str], default: str, *inputs: Any, **attrs
             if (n in group or n.startswith("*") or v is None
                     or not isinstance(v, (list, tuple)) and graph_values(v)):
                 conv.append(v)
+            elif i in index_inputs:
+                conv.append(_index_tensor(v, opdef.input_dtypes.get(n), n))
             else:
                 conv.append(convert_to_tensor(v, dtype=opdef.input_dtypes.get(n), name=n))
         return apply_op(op_type, *conv, name=scope, **attrs)
 
 
+def _index_tensor(v: Any, want: Any, name: str) -> Tensor:
+    """An index input (shape, multiples, paddings): int32 preferred, int64 when the
+    values do not fit (TF's ``preferred_dtype`` for ``Tidx``-like attrs)."""
+    try:
+        return convert_to_tensor(v, dtype=want, name=name)
+    except (TypeError, ValueError):
+        if want is None:
+            raise
+        try:
+            t = convert_to_tensor(v, name=name)
+        except (TypeError, ValueError):
+            t = None
+        if t is None or t.dtype.base_dtype != dtypes.int64:
+            raise
+        return t
+
+
 def normalize_axis(axis: int, rank: int) -> int:
     return axis + rank if axis < 0 else axis
+
+
+# --- allocation guard -------------------------------------------------------------------
+def _physical_memory() -> int:
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: 1 TiB
+        return 1 << 40
+
+
+_PHYSICAL_MEMORY = _physical_memory()
+
+
+def max_alloc_bytes() -> int:
+    """The largest tensor a kernel may allocate: ``GRAPHFLOW_MAX_ALLOC_BYTES`` if
+    set, else the machine's physical memory."""
+    env = os.environ.get("GRAPHFLOW_MAX_ALLOC_BYTES")
+    if env:
+        try:
+            return int(env)
+        except ValueError:
+            pass
+    return _PHYSICAL_MEMORY
+
+
+def alloc_message(dims: Any, dtype: Any) -> Optional[str]:
+    """TF's OOM text when a ``dims`` tensor of ``dtype`` exceeds :func:`max_alloc_bytes`."""
+    dims = [int(d) for d in dims]
+    n = 1
+    for d in dims:
+        n *= max(d, 0)  # Python ints: no overflow for 2**40 x 2**40
+    dt = np.dtype(dtype)
+    nbytes = n * (dt.itemsize if dt.kind != "O" else 8)
+    limit = max_alloc_bytes()
+    if nbytes <= limit:
+        return None
+    return ("OOM when allocating tensor with shape[%s] and type %s on "
+            "/job:localhost/replica:0/task:0/device:CPU:0 by allocator cpu: %d bytes requested, "
+            "limit %d bytes" % (",".join(str(d) for d in dims), _tf_type(dt), nbytes, limit))
+
+
+def _tf_type(dt: np.dtype) -> str:
+    name = dtypes.as_dtype(dt).name if dt.kind != "O" else "string"
+    return {"float32": "float", "float64": "double", "float16": "half"}.get(name, name)
+
+
+def check_alloc(dims: Any, dtype: Any) -> None:
+    """Raise ``KernelError(ResourceExhaustedError)`` before a kernel allocates a
+    tensor larger than :func:`max_alloc_bytes` (instead of the process being OOM-killed)."""
+    msg = alloc_message(dims, dtype)
+    if msg is not None:
+        raise KernelError(ResourceExhaustedError, msg)

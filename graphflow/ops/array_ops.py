@@ -23,8 +23,9 @@ from graphflow.framework.op_def import (NOT_DIFFERENTIABLE, REQUIRED, ConstInput
 from graphflow.framework.operation import (Operation, Tensor, convert_to_tensor,
                                            register_operator)
 from graphflow.framework.tensor_shape import TensorShape, as_shape
-from graphflow.ops._array_util import (INDEX_DTYPES, build, check_index_dtype, graph_values,
-                                       partial_vector, rank_error, require_rank, shape_error)
+from graphflow.ops._array_util import (INDEX_DTYPES, alloc_message, build, check_alloc,
+                                       check_index_dtype, graph_values, partial_vector,
+                                       rank_error, require_rank, shape_error)
 
 __all__ = ["constant", "placeholder", "placeholder_with_default", "identity", "stop_gradient",
            "zeros", "ones", "fill", "zeros_like", "ones_like", "shape", "size", "rank", "range",
@@ -116,6 +117,10 @@ def constant(value: Any, dtype: Any = None, shape: Any = None, name: str = "Cons
         if arr.size == n:
             arr = arr.reshape(shape)
         elif arr.size == 1 and not verify_shape:
+            too_big = alloc_message(shape, arr.dtype)
+            if too_big is not None:
+                raise ValueError("Cannot create constant '%s' of shape %s: %s"
+                                 % (name, list(shape), too_big))
             arr = np.full(shape, arr.reshape(-1)[0], dtype=arr.dtype)
         else:
             raise TypeError("Expected Tensor's shape: %s, but got %s." % (shape, arr.shape)) \
@@ -330,6 +335,7 @@ class Fill(OpDef):
             if x < 0:
                 raise _kerr("Dimension %d must be >= 0" % x)
         value = np.asarray(value)
+        check_alloc(d, value.dtype)
         return np.full(d, value, dtype=value.dtype)
 
     @staticmethod
@@ -598,6 +604,7 @@ class Range(OpDef):
     def reference(start: Any, limit: Any, delta: Any) -> np.ndarray:
         n = _range_size(start, limit, delta)
         dt = np.asarray(start).dtype
+        check_alloc([n], dt)
         steps = np.full(n, delta, dtype=dt)  # TF accumulates in the op's dtype
         if n:
             steps[0] = start
@@ -646,13 +653,14 @@ def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,  # n
 
 
 # --- the rest of the array family (re-exported) -----------------------------------------
-from graphflow.ops import (concat_ops, pad_ops, selection_ops, shape_ops,  # noqa: E402
-                           slicing_ops)
+from graphflow.ops import (concat_ops, debug_ops, pad_ops, selection_ops,  # noqa: E402
+                           shape_ops, slicing_ops)
 from graphflow.ops.concat_ops import *  # noqa: E402,F401,F403
+from graphflow.ops.debug_ops import *  # noqa: E402,F401,F403
 from graphflow.ops.pad_ops import *  # noqa: E402,F401,F403
 from graphflow.ops.shape_ops import *  # noqa: E402,F401,F403
 from graphflow.ops.selection_ops import *  # noqa: E402,F401,F403
 from graphflow.ops.slicing_ops import *  # noqa: E402,F401,F403
 
 __all__ += (shape_ops.__all__ + slicing_ops.__all__ + concat_ops.__all__ + pad_ops.__all__
-            + selection_ops.__all__)
+            + selection_ops.__all__ + debug_ops.__all__)

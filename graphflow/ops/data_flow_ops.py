@@ -88,8 +88,7 @@ class _QueueOp(OpDef):
 
         shared = op.get_attr("shared_name")
         key = _StateKey("shared_queue:" + shared) if shared else op
-        queue = ctx.state(key, create)
-        return lambda: queue
+        return lambda: ctx.state(key, create)  # created when the op first runs, as TF
 
 
 @register_op

@@ -28,7 +28,7 @@ def _text(v: Any) -> str:
     return v.decode("utf-8") if isinstance(v, bytes) else str(v)
 
 
-def _names(op: Operation, arr: np.ndarray, what: str, n: int) -> list:
+def _names(arr: np.ndarray, what: str, n: int) -> list:
     names = [_text(x) for x in np.asarray(arr, dtype=object).reshape(-1)]
     if np.ndim(arr) != 1 or len(names) != n:
         raise KernelError(errors.InvalidArgumentError,
@@ -65,8 +65,8 @@ class SaveV2(OpDef):
         types = [dtypes.as_dtype(d).base_dtype for d in op.get_attr("dtypes")]
 
         def run(prefix: Any, names: Any, slices: Any, *tensors: Any) -> None:
-            keys = _names(op, names, "tensor_names", len(tensors))
-            _check_slices(_names(op, slices, "shape_and_slices", len(tensors)))
+            keys = _names(names, "tensor_names", len(tensors))
+            _check_slices(_names(slices, "shape_and_slices", len(tensors)))
             if len(set(keys)) != len(keys):
                 raise KernelError(errors.InvalidArgumentError,
                                   "Duplicate tensor names in SaveV2: %s" % keys)
@@ -107,8 +107,8 @@ class RestoreV2(OpDef):
         types = [dtypes.as_dtype(d).base_dtype for d in op.get_attr("dtypes")]
 
         def run(prefix: Any, names: Any, slices: Any) -> Any:
-            keys = _names(op, names, "tensor_names", len(types))
-            _check_slices(_names(op, slices, "shape_and_slices", len(types)))
+            keys = _names(names, "tensor_names", len(types))
+            _check_slices(_names(slices, "shape_and_slices", len(types)))
             try:
                 reader = checkpoint.BundleReader(_text(prefix))
                 out = []

@@ -295,7 +295,13 @@ class Square(_Unary):
 
     @staticmethod
     def grad(op: Any, dy: Any) -> list:
-        return [multiply(dy, multiply(op.inputs[0], 2))]
+        # as TF: the constant 2 waits for the incoming gradient (`<op>_grad/Const`, ctrl=[dy])
+        from graphflow.framework.graph import control_dependencies
+        from graphflow.ops.array_ops import constant
+        x = op.inputs[0]
+        with control_dependencies([dy]):
+            two = constant(2, dtype=x.dtype.base_dtype)
+            return [multiply(dy, multiply(x, two))]
 
 
 @register_op

@@ -12,8 +12,8 @@ from graphflow.errors import InvalidArgumentError, KernelError
 from graphflow.framework.op_def import ConstInput, OpDef, REQUIRED, apply_op, register_op
 from graphflow.framework.operation import Operation, Tensor
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops._array_util import (build, check_index_dtype, const_ints, graph_values,
-                                       rank_error, require_rank, shape_error)
+from graphflow.ops._array_util import (build, check_alloc, check_index_dtype, const_ints,
+                                       graph_values, rank_error, require_rank, shape_error)
 from graphflow.ops.array_ops import shape
 
 __all__ = ["pad"]
@@ -66,6 +66,7 @@ def _check_pads(x: np.ndarray, paddings: Any) -> np.ndarray:
     for a, b in p:
         if a < 0 or b < 0:
             raise _kerr("Paddings must be non-negative: %d %d" % (a, b))
+    check_alloc([d + int(a) + int(b) for d, (a, b) in zip(x.shape, p)], x.dtype)
     return p
 
 

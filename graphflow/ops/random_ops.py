@@ -22,6 +22,7 @@ from graphflow.framework.op_def import NOT_DIFFERENTIABLE, OpDef, apply_op, cons
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor
 from graphflow.framework.tensor_shape import TensorShape
 from graphflow.kernels import random_kernels
+from graphflow.ops._array_util import check_alloc
 
 __all__ = ["random_normal", "random_uniform", "truncated_normal", "random_shuffle"]
 
@@ -61,7 +62,7 @@ def _shape_infer(t: Tensor) -> TensorShape:
     return TensorShape(None)
 
 
-def _runtime_shape(shape: np.ndarray) -> tuple:
+def _runtime_shape(shape: np.ndarray, dt: Any = None) -> tuple:
     if shape.ndim != 1:
         raise KernelError(InvalidArgumentError, "shape must be a vector of {int32,int64}, got "
                           "shape [%s]" % ",".join(str(d) for d in shape.shape))
@@ -69,6 +70,8 @@ def _runtime_shape(shape: np.ndarray) -> tuple:
     for d in dims:
         if d < 0:
             raise KernelError(InvalidArgumentError, "Dimension %d must be >= 0" % d)
+    if dt is not None:
+        check_alloc(dims, dt)
     return dims
 
 
@@ -93,8 +96,8 @@ class RandomStandardNormal(_RandomOp):
     @classmethod
     def kernel(cls, op: Operation, ctx: Any) -> Callable:
         stream, dt = _stream(op, ctx), op.outputs[0].dtype.np
-        return lambda shape: random_kernels.standard_normal(stream, _runtime_shape(shape), dt,
-                                                            False)
+        return lambda shape: random_kernels.standard_normal(
+            stream, _runtime_shape(shape, dt), dt, False)
 
 
 @register_op
@@ -104,8 +107,8 @@ class TruncatedNormal(_RandomOp):
     @classmethod
     def kernel(cls, op: Operation, ctx: Any) -> Callable:
         stream, dt = _stream(op, ctx), op.outputs[0].dtype.np
-        return lambda shape: random_kernels.standard_normal(stream, _runtime_shape(shape), dt,
-                                                            True)
+        return lambda shape: random_kernels.standard_normal(
+            stream, _runtime_shape(shape, dt), dt, True)
 
 
 @register_op
@@ -115,7 +118,7 @@ class RandomUniform(_RandomOp):
     @classmethod
     def kernel(cls, op: Operation, ctx: Any) -> Callable:
         stream, dt = _stream(op, ctx), op.outputs[0].dtype.np
-        return lambda shape: random_kernels.uniform(stream, _runtime_shape(shape), dt)
+        return lambda shape: random_kernels.uniform(stream, _runtime_shape(shape, dt), dt)
 
 
 @register_op
@@ -146,7 +149,7 @@ class RandomUniformInt(OpDef):
         stream, dt = _stream(op, ctx), op.outputs[0].dtype.np
 
         def run(shape: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-            dims = _runtime_shape(shape)
+            dims = _runtime_shape(shape, dt)
             for v, n in ((lo, "minval"), (hi, "maxval")):
                 if v.ndim != 0:
                     raise KernelError(InvalidArgumentError, "%s must be 0-D, got shape [%s]" % (

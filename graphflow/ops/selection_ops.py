@@ -14,8 +14,8 @@ from graphflow.framework.op_def import (NOT_DIFFERENTIABLE, ConstInput, OpDef, a
                                         register_op)
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops._array_util import (build, const_ints, graph_values, rank_error,
-                                       require_rank, shape_error)
+from graphflow.ops._array_util import (build, check_alloc, const_ints, graph_values,
+                                       rank_error, require_rank, shape_error)
 from graphflow.ops.array_ops import zeros_like
 
 __all__ = ["where", "one_hot", "unique"]
@@ -189,6 +189,7 @@ class OneHot(OpDef):
         d = int(depth)
         if d < 0:
             raise _kerr("depth must be non-negative, got: %d" % d)
+        check_alloc(list(indices.shape) + [d], on.dtype)
         hot = indices.astype(np.int64)[..., None] == np.arange(d)
         out = np.where(hot, on, off).astype(on.dtype)
         return np.ascontiguousarray(np.moveaxis(out, -1, axis)) if axis != -1 else out

@@ -16,7 +16,8 @@ from graphflow.framework.op_def import (NOT_DIFFERENTIABLE, ConstInput, OpDef, a
                                         register_op, registered_ops)
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor
 from graphflow.framework.tensor_shape import TensorShape
-from graphflow.ops._array_util import (INDEX_DTYPES, build, check_index_dtype, const_ints,
+from graphflow.ops._array_util import (INDEX_DTYPES, build, check_alloc, check_index_dtype,
+                                       const_ints,
                                        graph_values, partial_vector, rank_error, require_rank,
                                        shape_error)
 from graphflow.ops.array_ops import constant, range, shape, size
@@ -439,7 +440,13 @@ class BroadcastTo(OpDef):
         x = np.asarray(x)
         s = _ints(shape)
         try:
-            return np.array(np.broadcast_to(x, s), order="C")
+            b = np.broadcast_to(x, s)
+        except ValueError:
+            raise _kerr("Incompatible shapes: %s vs. %s"
+                        % (_fmt_dims(x.shape), _fmt_dims(s))) from None
+        check_alloc(b.shape, x.dtype)
+        try:
+            return np.array(b, order="C")
         except ValueError:
             raise _kerr("Incompatible shapes: %s vs. %s"
                         % (_fmt_dims(x.shape), _fmt_dims(s))) from None
@@ -514,6 +521,7 @@ class Tile(OpDef):
         for i, v in enumerate(m):
             if v < 0:
                 raise _kerr("Expected multiples[%d] >= 0, but got %d" % (i, v))
+        check_alloc([d * k for d, k in zip(x.shape, m)], x.dtype)
         return np.tile(x, m) if m else x.copy()
 
     @staticmethod

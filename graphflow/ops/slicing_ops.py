@@ -22,9 +22,9 @@ from graphflow.framework.operation import (Operation, Tensor, convert_to_tensor,
                                            register_operator)
 from graphflow.framework.tensor_shape import Dimension, TensorShape
 from graphflow.kernels import array_kernels
-from graphflow.ops._array_util import (INDEX_DTYPES, build, check_index_dtype, const_ints,
-                                       graph_values, partial_vector, rank_error, require_rank,
-                                       shape_error)
+from graphflow.ops._array_util import (INDEX_DTYPES, build, check_alloc, check_index_dtype,
+                                       const_ints, graph_values, partial_vector, rank_error,
+                                       require_rank, shape_error)
 from graphflow.ops.array_ops import constant, shape
 
 __all__ = ["slice", "strided_slice", "gather"]
@@ -243,7 +243,9 @@ class StridedSliceGrad(OpDef):
         dy = np.asarray(dy)
         masks = dict(zip(_MASKS, (begin_mask, end_mask, ellipsis_mask, new_axis_mask,
                                   shrink_axis_mask)))
-        out = np.zeros([int(d) for d in np.asarray(shape).reshape(-1)], dtype=dy.dtype)
+        dims = [int(d) for d in np.asarray(shape).reshape(-1)]
+        check_alloc(dims, dy.dtype)
+        out = np.zeros(dims, dtype=dy.dtype)
         items = _spec_from_arrays(begin, end, strides, masks)
         want = _resolve(items, list(out.shape))
         if tuple(want) != dy.shape:

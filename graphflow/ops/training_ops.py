@@ -177,6 +177,9 @@ def _writable(cell: Any) -> np.ndarray:
 
 
 def _scalar(name: str, a: np.ndarray, dt: np.dtype) -> Any:
+    """A hyperparameter as a NumPy scalar of the computation dtype (TF allows shape [1])."""
+    if a.ndim == 0 and a.dtype == dt:
+        return a[()]
     if a.size != 1 or a.ndim > 1:
         raise _kerr("%s is not a scalar: %s" % (name, _fmt(a.shape)))
     return dt.type(a.reshape(-1)[0])

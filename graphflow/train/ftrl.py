@@ -29,18 +29,18 @@ class FtrlOptimizer(Optimizer):
                  l2_shrinkage_regularization_strength: float = 0.0,
                  beta: Optional[float] = None) -> None:
         super().__init__(use_locking, name)
-        checks = (("initial_accumulator_value", initial_accumulator_value, "positive or zero"),
-                  ("learning_rate_power", -learning_rate_power, "negative or zero"),
-                  ("l1_regularization_strength", l1_regularization_strength,
-                   "positive or zero"),
-                  ("l2_regularization_strength", l2_regularization_strength,
-                   "positive or zero"),
-                  ("l2_shrinkage_regularization_strength",
-                   l2_shrinkage_regularization_strength, "positive or zero"))
-        for label, value, want in checks:
+        if initial_accumulator_value < 0.0:
+            raise ValueError("initial_accumulator_value %f needs to be positive or zero"
+                             % initial_accumulator_value)
+        if learning_rate_power > 0.0:
+            raise ValueError("learning_rate_power %f needs to be negative or zero"
+                             % learning_rate_power)
+        for label, value in (("l1", l1_regularization_strength),
+                             ("l2", l2_regularization_strength),
+                             ("l2_shrinkage", l2_shrinkage_regularization_strength)):
             if value < 0.0:
-                shown = -value if label == "learning_rate_power" else value
-                raise ValueError("%s %f needs to be %s" % (label, shown, want))
+                raise ValueError("%s_regularization_strength %f needs to be positive or zero"
+                                 % (label, value))
         self._learning_rate = learning_rate
         self._learning_rate_power = learning_rate_power
         self._initial_accumulator_value = initial_accumulator_value

@@ -25,8 +25,8 @@ from graphflow.train import slot_creator
 
 __all__ = ["ExponentialMovingAverage"]
 
-_FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64) \
-    if hasattr(dtypes, "bfloat16") else (dtypes.float16, dtypes.float32, dtypes.float64)
+_FLOATS = tuple(d for d in (dtypes.float16, getattr(dtypes, "bfloat16", None), dtypes.float32,
+                            dtypes.float64) if d is not None)
 _VARIABLE_OPS = ("Variable", "VariableV2", "VarHandleOp")
 
 

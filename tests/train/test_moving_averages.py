@@ -230,7 +230,8 @@ def test_seed_group_idiom_with_optimizer():
     var0 = tf.Variable([1.0, 2.0], name="var0")
     var1 = tf.Variable(3.0, name="var1")
     my_loss = tf.reduce_sum(var0 * var0) + var1 * var1
-    opt_op = tf.train.GradientDescentOptimizer(learning_rate=0.1).minimize(my_loss, var_list=[var0, var1])
+    opt = tf.train.GradientDescentOptimizer(learning_rate=0.1)
+    opt_op = opt.minimize(my_loss, var_list=[var0, var1])
     ema = tf.train.ExponentialMovingAverage(decay=0.9999)
     maintain_averages_op = ema.apply([var0, var1])
     with tf.control_dependencies([opt_op]):

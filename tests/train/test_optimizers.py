@@ -464,7 +464,8 @@ def test_constructor_errors():
     cases = [
         (dict(initial_accumulator_value=-1.0),
          "initial_accumulator_value -1.000000 needs to be positive or zero"),
-        (dict(learning_rate_power=0.5), "learning_rate_power 0.500000 needs to be negative or zero"),
+        (dict(learning_rate_power=0.5),
+         "learning_rate_power 0.500000 needs to be negative or zero"),
         (dict(l1_regularization_strength=-1.0),
          "l1_regularization_strength -1.000000 needs to be positive or zero"),
         (dict(l2_regularization_strength=-1.0),

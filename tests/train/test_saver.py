@@ -458,6 +458,42 @@ def test_index_rename_failing_keeps_previous_checkpoint(tmp_path, monkeypatch):
     _assert_previous_restorable(d, saver, v)
 
 
+@pytest.mark.parametrize("fail_on", [".data-00000-of-00001", ".index"])
+def test_resave_same_prefix_never_leaves_a_mismatched_pair(tmp_path, monkeypatch, fail_on):
+    """Overwriting one prefix: a failure between the renames leaves either the old
+    checkpoint or none, never a checkpoint that latest_checkpoint names but that
+    cannot be restored."""
+    v = tf.Variable([1.0, 2.0], name="v")
+    saver = tf.train.Saver()
+    d = str(tmp_path)
+    prefix = os.path.join(d, "m")
+    real_replace = os.replace
+
+    def fail(src, dst):
+        if str(dst).endswith(fail_on):
+            raise OSError("crash")
+        return real_replace(src, dst)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        saver.save(sess, prefix)
+        sess.run(tf.assign(v, [8.0, 9.0]))
+        monkeypatch.setattr(ckpt_io.os, "replace", fail)
+        with pytest.raises(tf.errors.OpError):
+            saver.save(sess, prefix)
+        monkeypatch.undo()
+        latest = tf.train.latest_checkpoint(d)
+        if latest is not None:
+            assert latest == prefix
+            sess.run(tf.assign(v, [0.0, 0.0]))
+            saver.restore(sess, latest)
+            assert sess.run(v).tolist() in ([1.0, 2.0], [8.0, 9.0])
+        # a later successful save repairs the prefix
+        saver.save(sess, prefix)
+        sess.run(tf.assign(v, [0.0, 0.0]))
+        saver.restore(sess, tf.train.latest_checkpoint(d))
+        np.testing.assert_array_equal(sess.run(v), [8.0, 9.0])
+
+
 def test_fsync_failing_keeps_previous_checkpoint(tmp_path, monkeypatch):
     def fail(fd):
         raise OSError("I/O error")

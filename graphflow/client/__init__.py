@@ -1,0 +1,1 @@
+"""``tensorflow.python.client`` equivalents: ``timeline`` (Chrome traces of RunMetadata)."""

@@ -1,0 +1,163 @@
+"""Vectorizable float32 exp, log, tanh and sigmoid for generated kernels.
+
+Numba lowers ``np.exp`` on float32 to a libm call that LLVM cannot vectorize
+(no SVML in the current llvmlite wheels), so a loop over ``np.exp`` runs one
+element at a time. These functions use only arithmetic, comparisons that
+become selects, and bit casts, so a loop that inlines them vectorizes
+(AVX2/AVX-512). They play the role of Eigen's float kernels behind TF's CPU
+``tf.exp``/``tf.tanh``/``tf.sigmoid``/``tf.log``.
+
+Method (polynomial coefficients fitted here by linear-programming minimax on
+dense Chebyshev grids against 40-digit references, then rounded to float32):
+
+* ``exp32``: x = n*ln2 + r with n = round(x/ln2) and |r| <= ln2/2, ln2 split
+  in two parts (Cody-Waite) so n*ln2_hi is exact; e^r = 1 + r + r^2*q(r) with
+  a degree-4 q; the result p*2^n is scaled in two exact power-of-two steps
+  built from exponent bits, so subnormal results round once and overflow
+  gives inf.
+* ``log32``: x = m*2^e with m in [sqrt(1/2), sqrt(2)) read from the bits;
+  with f = m - 1 and s = f/(2+f), log(m) = 2*atanh(s) = f - s*(f - R(s^2)),
+  R of degree 4; then e*ln2 (split) is added.
+* ``tanh32``: tanh(x) = x*P(x^2)/Q(x^2), P of degree 6 and Q of degree 3 with
+  P(0) = Q(0) = 1 (so tiny x returns x exactly), fitted for relative error on
+  [0, 9]; beyond |x| > 9 tanh rounds to +-1.
+* ``sigmoid32``: with e = exp(-|x|), 1/(1+e) for x >= 0 and e/(1+e) for x < 0
+  (no overflow, and the left tail keeps relative accuracy down to subnormals).
+
+Error bounds, measured over every 8th float32 in [-88, 88] (log: every 64th
+positive float32) plus special values against float64 NumPy, and asserted in
+tests/kernels/test_fastmath.py: exp <= 2 ulp, log <= 2 ulp, tanh <= 3 ulp,
+sigmoid <= 3 ulp. inf/nan/overflow/underflow match NumPy: exp(100) = inf,
+exp(-100) = 0, tanh(+-inf) = +-1, log(0) = -inf, log(-1) = nan,
+f(nan) = nan. Kernels must be compiled with fastmath={'contract'} at most
+(reassociation breaks the Cody-Waite split; nnan/ninf break the selects).
+"""
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic
+
+__all__ = ["exp32", "log32", "tanh32", "sigmoid32"]
+
+F = np.float32
+_ONE = F(1.0)
+_HALF = F(0.5)
+_TWO = F(2.0)
+_INF = F(np.inf)
+_NAN = F(np.nan)
+
+# exp
+_LOG2E = F(1.44269504)
+_LN2_HI = F(0.693359375)  # 9 significant bits: n * _LN2_HI is exact for |n| < 2**15
+_LN2_LO = F(-0.000212194442)  # ln2 - _LN2_HI
+_EXP_HI = F(100.0)  # exp overflows above ~88.72; clamping keeps n in the 2-step range
+_EXP_LO = F(-110.0)  # exp underflows to 0 below ~-103.97
+_E2, _E3, _E4, _E5, _E6 = (F(0.49999994), F(0.166665152), F(0.0416684598),
+                           F(0.00836941786), F(0.00138130668))
+# log
+_L1, _L2, _L3, _L4 = F(0.666666627), F(0.400003463), F(0.285366029), F(0.235963315)
+_TINY = F(2.0 ** -126)  # smallest normal float32
+_TWO23 = F(2.0 ** 23)
+_MINUS_INF = F(-np.inf)
+_23 = F(23.0)
+# tanh
+_TANH_CUT = F(9.0)
+_P1, _P2, _P3, _P4, _P5, _P6 = (F(0.130857646), F(0.00310587976), F(1.1173428e-05),
+                                F(-2.02968859e-08), F(5.30934741e-11), F(-8.56179006e-14))
+_Q1, _Q2, _Q3 = F(0.46419093), F(0.0245029386), F(0.000254888728)
+
+
+@intrinsic
+def _times_pow2(typingctx, p, n):
+    """p * 2**n for float32 p and an integral float32 n in [-252, 254].
+
+    Two multiplications by normal powers of two (exponent bits built with
+    integer shifts), so a subnormal result is rounded only once.
+    """
+    sig = types.float32(types.float32, types.float32)
+
+    def codegen(context, builder, signature, args):
+        pv, nv = args
+        i32 = ir.IntType(32)
+        ni = builder.fptosi(nv, i32)
+        n1 = builder.ashr(ni, ir.Constant(i32, 1))
+        n2 = builder.sub(ni, n1)
+
+        def pow2(k):
+            bits = builder.shl(builder.add(k, ir.Constant(i32, 127)), ir.Constant(i32, 23))
+            return builder.bitcast(bits, ir.FloatType())
+        return builder.fmul(builder.fmul(pv, pow2(n1)), pow2(n2))
+    return sig, codegen
+
+
+@intrinsic
+def _split_sqrt2(typingctx, x):
+    """(m, e) with x = m * 2**e and m in [sqrt(1/2), sqrt(2)), for normal x > 0.
+
+    Adding (bits(1.0) - bits(sqrt(1/2))) to the bits carries into the exponent
+    exactly when the mantissa is >= sqrt(2); the low 23 bits then re-based on
+    sqrt(1/2) give m.
+    """
+    sig = types.UniTuple(types.float32, 2)(types.float32)
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        base = 0x3F3504F3  # bits of float32 sqrt(1/2)
+        k = builder.add(builder.bitcast(args[0], i32), ir.Constant(i32, 0x3F800000 - base))
+        e = builder.sub(builder.ashr(k, ir.Constant(i32, 23)), ir.Constant(i32, 127))
+        mbits = builder.add(builder.and_(k, ir.Constant(i32, 0x7FFFFF)), ir.Constant(i32, base))
+        m = builder.bitcast(mbits, ir.FloatType())
+        ef = builder.sitofp(e, ir.FloatType())
+        return context.make_tuple(builder, signature.return_type, (m, ef))
+    return sig, codegen
+
+
+@njit(inline="always")
+def exp32(x):
+    """float32 e**x, <= 2 ulp; inf above ~88.72, 0 below ~-103.97, nan -> nan."""
+    xc = x if x < _EXP_HI else _EXP_HI  # nan -> _EXP_HI, fixed by the last select
+    xc = xc if xc > _EXP_LO else _EXP_LO
+    n = np.floor(xc * _LOG2E + _HALF)
+    r = xc - n * _LN2_HI
+    r = r - n * _LN2_LO
+    q = _E2 + r * (_E3 + r * (_E4 + r * (_E5 + r * _E6)))
+    p = _ONE + (r + (r * r) * q)
+    y = _times_pow2(p, n)
+    return y if x == x else x
+
+
+@njit(inline="always")
+def log32(x):
+    """float32 natural log, <= 2 ulp; log(0) = -inf, log(<0) = nan, log(inf) = inf."""
+    sub = x < _TINY
+    xs = x * _TWO23 if sub else x
+    m, e = _split_sqrt2(xs)
+    e = e - _23 if sub else e
+    f = m - _ONE
+    s = f / (_TWO + f)
+    z = s * s
+    rz = z * (_L1 + z * (_L2 + z * (_L3 + z * _L4)))
+    lm = f - s * (f - rz)
+    y = e * _LN2_HI + (lm + e * _LN2_LO)
+    y = _MINUS_INF if x == 0 else y
+    y = _NAN if x < 0 else y
+    return y if x < _INF else x  # inf -> inf, nan -> nan
+
+
+@njit(inline="always")
+def tanh32(x):
+    """float32 tanh, <= 3 ulp; +-1 beyond |x| > 9, tiny x -> x, nan -> nan."""
+    z = x * x
+    p = _ONE + z * (_P1 + z * (_P2 + z * (_P3 + z * (_P4 + z * (_P5 + z * _P6)))))
+    q = _ONE + z * (_Q1 + z * (_Q2 + z * _Q3))
+    y = x * p / q
+    y = (_ONE if x > 0 else -_ONE) if abs(x) > _TANH_CUT else y
+    return y
+
+
+@njit(inline="always")
+def sigmoid32(x):
+    """float32 1/(1+e**-x), <= 3 ulp relative down to the subnormal tail; nan -> nan."""
+    e = exp32(-abs(x))
+    s = _ONE / (_ONE + e)
+    return s if x >= 0 else (e * s if x < 0 else x)

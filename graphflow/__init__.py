@@ -14,12 +14,14 @@ from graphflow.framework.op_def import NotDifferentiable, NoGradient, RegisterGr
 from graphflow.framework.operation import (Operation, Tensor, convert_to_tensor, is_tensor,
                                            register_tensor_conversion_function)
 from graphflow.framework.tensor_shape import Dimension, TensorShape
-from graphflow.ops import (array_ops, clip_ops, control_flow_ops, init_ops, linalg_ops,
+from graphflow.ops import (array_ops, clip_ops, control_flow_ops, data_flow_ops, init_ops,
+                           linalg_ops,
                            math_ops, nn_ops, random_ops, reduction_ops, state_ops, variables)
 from graphflow.ops import variable_scope as _variable_scope_module
 from graphflow.ops.array_ops import *  # noqa: F401,F403
 from graphflow.ops.clip_ops import *  # noqa: F401,F403
 from graphflow.ops.control_flow_ops import *  # noqa: F401,F403
+from graphflow.ops.data_flow_ops import *  # noqa: F401,F403
 from graphflow.ops.init_ops import *  # noqa: F401,F403
 from graphflow.ops.linalg_ops import *  # noqa: F401,F403
 from graphflow.ops.math_ops import *  # noqa: F401,F403
@@ -32,6 +34,11 @@ from graphflow.ops.variables import *  # noqa: F401,F403
 from graphflow import autodiff
 from graphflow.autodiff import *  # noqa: F401,F403
 from graphflow import initializers, losses, math, nn, random, test, train  # noqa: F401
+from graphflow import io, summary  # noqa: F401  (tf.io, tf.summary)
+from graphflow import contrib, keras, optimizers  # noqa: F401  (tf.contrib, tf.keras)
+from graphflow.io import (AttrValue, Event, GraphDef, HistogramProto, NodeDef, SessionLog,
+                          Summary, import_graph_def, make_ndarray, make_tensor_proto)
+python_io = io  # TF1's tf.python_io (tf_record_iterator, TFRecordWriter)
 from graphflow.runtime.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
                                       RunMetadata, RunOptions)
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
@@ -49,7 +56,9 @@ __all__ = (
      "register_tensor_conversion_function", "Dimension", "TensorShape", "ConfigProto",
      "GPUOptions", "GraphOptions", "OptimizerOptions", "RunMetadata", "RunOptions",
      "InteractiveSession", "Session", "get_default_session", "DType", "as_dtype", "dtypes",
-     "errors", "initializers", "losses", "math", "nn", "random", "test", "train"]
-    + dtypes.__all__ + array_ops.__all__ + clip_ops.__all__ + control_flow_ops.__all__
+     "errors", "initializers", "losses", "math", "nn", "random", "test", "train", "io",
+     "python_io", "summary", "contrib", "keras", "optimizers", "AttrValue", "Event", "GraphDef", "HistogramProto", "NodeDef",
+     "SessionLog", "Summary", "import_graph_def", "make_ndarray", "make_tensor_proto"]
+    + dtypes.__all__ + array_ops.__all__ + clip_ops.__all__ + control_flow_ops.__all__ + data_flow_ops.__all__
     + init_ops.__all__ + linalg_ops.__all__ + math_ops.__all__ + reduction_ops.__all__ + nn_ops.__all__ + random_ops.__all__
     + state_ops.__all__ + _variable_scope_module.__all__ + variables.__all__ + autodiff.__all__)

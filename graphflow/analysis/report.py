@@ -54,6 +54,9 @@ class StructureReport:
         how many ops an unbounded executor has ready at each wave.
       max_antichain: size of a widest antichain, or None when too large to
         compute (``antichain_note`` says so); ``antichain`` lists its ops.
+      work_antichain: the same among the ops that do run-time work (not
+        Const, Placeholder, VariableV2, NoOp or forwarding ops such as
+        ``w/read``): the most kernels that could run at once.
       unknown_shape_ops: ops whose cost used an unknown dimension (as 1).
       families: cost family -> number of ops (``cost.FAMILIES``).
       no_cost_rule: op types costed by the fallback rule.
@@ -75,6 +78,7 @@ class StructureReport:
     max_antichain: Optional[int]
     antichain: list = field(default_factory=list)
     antichain_note: str = ""
+    work_antichain: Optional[int] = None
     unknown_shape_ops: list = field(default_factory=list)
     families: dict = field(default_factory=dict)
     no_cost_rule: list = field(default_factory=list)
@@ -120,7 +124,7 @@ class StructureReport:
                 "critical_path_flops": self.critical_path_flops,
                 "critical_path_bytes": self.critical_path_bytes,
                 "levels": self.num_levels, "max_level_width": self.max_level_width,
-                "parallel_width": self.width}
+                "parallel_width": self.width, "work_width": self.work_antichain}
 
     # --- text ----------------------------------------------------------------------
     def format(self, max_types: int = 12) -> str:
@@ -142,6 +146,8 @@ class StructureReport:
                                                      self.widest_level)),
             ("widest antichain", self.max_antichain if self.max_antichain is not None
              else "n/a (%s)" % self.antichain_note),
+            ("antichain (work ops)", self.work_antichain
+             if self.work_antichain is not None else "n/a"),
         ])
         lines += ["", "ops by type:"]
         items = list(self.ops_by_type.items())
@@ -166,7 +172,7 @@ class StructureReport:
 
 ROW_COLUMNS = ("ops", "data_edges", "control_edges", "barriers", "critical_path_ops",
                "critical_path_flops", "critical_path_bytes", "levels", "max_level_width",
-               "parallel_width")
+               "parallel_width", "work_width")
 
 
 def format_rows(rows: Iterable[dict], columns: Optional[Iterable[str]] = None,
@@ -236,6 +242,8 @@ def structure_report(graph: Any, fetches: Any, feeds: Optional[Iterable[Any]] = 
     for v in lev.values():
         widths[v] += 1
     anti, note = max_antichain(sub, antichain_pair_limit)
+    work = {op for op in ops if costs[op].family != "no runtime work"}
+    work_anti = max_antichain(sub, antichain_pair_limit, work)[0] if anti is not None else None
     families = Counter(c.family for c in costs.values())
     return StructureReport(
         fetches=[t.name for t in sub.fetch_tensors] + [o.name for o in sub.fetch_ops],
@@ -252,6 +260,7 @@ def structure_report(graph: Any, fetches: Any, feeds: Optional[Iterable[Any]] = 
         max_antichain=None if anti is None else len(anti),
         antichain=[] if anti is None else [op.name for op in anti],
         antichain_note=note,
+        work_antichain=None if work_anti is None else len(work_anti),
         unknown_shape_ops=[op.name for op in ops if costs[op].unknown],
         families=dict(families),
         no_cost_rule=sorted({op.type for op in ops if costs[op].family == "no rule"}))
@@ -279,36 +288,60 @@ def _longest_path(sub: Subgraph, weight: dict) -> list:
     return path[::-1]
 
 
-def max_antichain(sub: Subgraph, pair_limit: int = ANTICHAIN_PAIR_LIMIT) -> tuple:
+def max_antichain(sub: Subgraph, pair_limit: int = ANTICHAIN_PAIR_LIMIT,
+                  members: Optional[set] = None) -> tuple:
     """A widest antichain of the subgraph's DAG: ``(ops or None, note)``.
 
     Dilworth/König: with every ordered pair (a reaches b) as an edge of a
-    bipartite graph, a maximum matching gives a minimum chain cover and its
-    minimum vertex cover the antichain (ops with neither side covered).
-    Returns ``(None, reason)`` when the closure has more than ``pair_limit``
-    pairs.
+    bipartite graph, a maximum matching (networkx's Hopcroft-Karp) gives a
+    minimum chain cover, and its minimum vertex cover the antichain (the ops
+    with neither copy covered).
+    ``members`` restricts the antichain to a subset of the ops (ordered
+    through any path of the subgraph). Returns ``(None, reason)`` when the
+    closure has more than ``pair_limit`` pairs.
     """
     order = sub.order
     if not order:
         return [], ""
     desc = sub.descendants_bits()
+    if members is not None:
+        mask = sum(1 << i for i, op in enumerate(order) if op in members)
+        desc = {op: (b & mask if op in members else 0) for op, b in desc.items()}
     pairs = sum(b.bit_count() for b in desc.values())
     if pairs > pair_limit:
         return None, ("%d ordered pairs exceed the limit of %d; see the widest level"
                       % (pairs, pair_limit))
+    n = len(order)
     bip = nx.Graph()
-    left = [("L", i) for i in range(len(order))]
-    bip.add_nodes_from(left, bipartite=0)
-    bip.add_nodes_from((("R", i) for i in range(len(order))), bipartite=1)
-    for i, op in enumerate(order):
-        bits = desc[op]
+    bip.add_nodes_from(range(n), bipartite=0)  # left copy i, right copy n + i
+    bip.add_nodes_from(range(n, 2 * n), bipartite=1)
+    adj = [desc[op] for op in order]
+    for i, bits in enumerate(adj):
         while bits:
             low = bits & -bits
-            bip.add_edge(("L", i), ("R", low.bit_length() - 1))
+            bip.add_edge(i, n + low.bit_length() - 1)
             bits ^= low
-    matching = nx.bipartite.hopcroft_karp_matching(bip, top_nodes=left)
-    cover = nx.bipartite.to_vertex_cover(bip, matching, top_nodes=left)
-    anti = [op for i, op in enumerate(order) if ("L", i) not in cover and ("R", i) not in cover]
+    matching = nx.bipartite.hopcroft_karp_matching(bip, top_nodes=range(n))
+    # König: Z = vertices reached from unmatched left ones by alternating paths;
+    # the minimum vertex cover is (L - Z) + (R & Z), so the ops with their left
+    # copy in Z and their right copy outside Z form a maximum antichain.
+    z_left = [i for i in range(n) if i not in matching]
+    seen_left = set(z_left)
+    seen_right = 0
+    queue = list(z_left)
+    while queue:
+        i = queue.pop()
+        new = adj[i] & ~seen_right
+        seen_right |= new
+        while new:
+            low = new & -new
+            new ^= low
+            k = matching.get(n + low.bit_length() - 1)  # a maximum matching covers it
+            if k is not None and k not in seen_left:
+                seen_left.add(k)
+                queue.append(k)
+    anti = [op for i, op in enumerate(order) if i in seen_left and not seen_right >> i & 1
+            and (members is None or op in members)]
     return sorted(anti, key=lambda o: o._id), ""
 
 

@@ -99,6 +99,8 @@ class Graph:
         self._variable_scope_store: Any = None
         self._version = 0
         self._recorders: list = []  # GradientTapes recording op creation
+        self._unfeedable: set = set()  # tensors ``prevent_feeding`` marked
+        self._unfetchable: set = set()  # ops ``prevent_fetching`` marked
 
     # --- default graph --------------------------------------------------------
     def as_default(self) -> contextlib.AbstractContextManager:
@@ -133,9 +135,28 @@ class Graph:
     def _unsafe_unfinalize(self) -> None:
         self._finalized = False
 
-    def _check_not_finalized(self) -> None:
+    def _check_not_finalized(self, what: str = "") -> None:
+        """RuntimeError (TF's text, plus ``what`` was attempted) once finalized."""
         if self._finalized:
-            raise RuntimeError("Graph is finalized and cannot be modified.")
+            raise RuntimeError("Graph is finalized and cannot be modified."
+                               + (" (%s)" % what if what else ""))
+
+    # --- feedable / fetchable marks (checked by Session.run) -----------------------------
+    def prevent_feeding(self, tensor: Any) -> None:
+        """Mark ``tensor`` as not feedable (``tf.Graph.prevent_feeding``)."""
+        self._unfeedable.add(tensor)
+
+    def is_feedable(self, tensor: Any) -> bool:
+        return tensor not in self._unfeedable
+
+    def prevent_fetching(self, op: Any) -> None:
+        """Mark ``op`` (and its outputs) as not fetchable (``tf.Graph.prevent_fetching``)."""
+        self._unfetchable.add(op)
+
+    def is_fetchable(self, tensor_or_op: Any) -> bool:
+        from graphflow.framework.operation import Tensor
+        op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
+        return op not in self._unfetchable
 
     # --- GraphDef (graphflow/io/graph_def.py) -------------------------------------
     def as_graph_def(self, from_version: Optional[int] = None, add_shapes: bool = False) -> Any:
@@ -303,7 +324,7 @@ class Graph:
     # --- collections ---------------------------------------------------------------
     def add_to_collection(self, name: str, value: Any) -> None:
         """Append ``value`` to collection ``name`` (``tf.add_to_collection``)."""
-        self._check_not_finalized()
+        self._check_not_finalized("adding to collection %r" % (name,))
         with self._lock:
             self._collections.setdefault(name, []).append(value)
 

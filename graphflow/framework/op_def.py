@@ -272,7 +272,10 @@ def create_op(op_type: str, inputs: list, attrs: dict, name: Optional[str] = Non
             else:
                 raise TypeError("%s got an unexpected attr '%s'" % (op_type, k))
     with g._lock:
-        g._check_not_finalized()
+        if g._finalized:
+            scoped = requested[:-1] if requested.endswith("/") else "/".join(
+                s for s in (g._name_stack, requested) if s)
+            g._check_not_finalized("adding op '%s' of type %s" % (scoped, op_type))
         with g.as_default():
             op_name = g._op_name(requested)
         control = g._control_inputs_for(list({t.op: None for t in flat}))
@@ -318,6 +321,9 @@ def _convert_inputs(opdef: type, inputs: list, attrs: dict) -> list:
                 if _is_graph_value(x):
                     t = convert_to_tensor(x, as_ref=True)
                     group_dtype = t.dtype.base_dtype
+                    break
+                if isinstance(getattr(x, "dtype", None), dtypes.DType):  # IndexedSlices
+                    group_dtype = x.dtype.base_dtype
                     break
             if group_dtype is not None:
                 break

@@ -5,9 +5,9 @@ the protobuf messages they use (``proto``) and checkpoints (``checkpoint``).
 re-export from here.
 """
 from graphflow.io.graph_def import import_graph_def, read_graph_def, write_graph
-from graphflow.io.proto import (AttrValue, Event, GraphDef, HistogramProto, NodeDef,
-                                RunMetadata as RunMetadataProto, SessionLog, StepStats, Summary,
-                                SummaryMetadata, TensorProto, TensorShapeProto, VersionDef)
+from graphflow.io.proto import (AttrValue, Event, GraphDef, HistogramProto, NodeDef, SessionLog,
+                                StepStats, Summary, SummaryMetadata, TensorProto,
+                                TensorShapeProto, VersionDef)
 from graphflow.io.tensor_proto import make_ndarray, make_tensor_proto
 from graphflow.io.tf_record import TFRecordWriter, tf_record_iterator
 

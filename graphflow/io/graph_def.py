@@ -16,6 +16,7 @@ NotFoundError naming it, a malformed node ValueError naming the node.
 """
 from __future__ import annotations
 
+import heapq
 import os
 import tempfile
 from typing import Any, Optional
@@ -278,7 +279,6 @@ def _node_order(gd: Any, mapped: set) -> list:
         deps.append(len(d))
         for j in d:
             users[j].append(i)
-    import heapq
     ready = [i for i, c in enumerate(deps) if c == 0]
     heapq.heapify(ready)
     order = []

@@ -354,7 +354,11 @@ _POOL.Add(FILE_DESCRIPTOR)
 
 def message_class(name: str) -> type:
     """The message class of ``tensorflow.<name>`` (nested names with dots)."""
-    return message_factory.GetMessageClass(_POOL.FindMessageTypeByName(_PACKAGE + "." + name))
+    desc = _POOL.FindMessageTypeByName(_PACKAGE + "." + name)
+    get = getattr(message_factory, "GetMessageClass", None)
+    if get is not None:
+        return get(desc)
+    return message_factory.MessageFactory(_POOL).GetPrototype(desc)  # protobuf < 4.22
 
 
 GraphDef = message_class("GraphDef")

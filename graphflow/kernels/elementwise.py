@@ -1,17 +1,28 @@
-"""Run generated elementwise kernels on arrays: broadcasting and patterns.
+"""Run generated elementwise kernels on arrays: broadcasting, patterns, threads.
 
-``make_elementwise`` returns the callable a plan step binds: it computes the
-broadcast output shape, picks each input's read pattern, allocates the output
-and calls the cached njit kernel on flat contiguous views.
+``FusedLauncher`` is the callable a plan step binds for a fused group (and,
+through ``make_elementwise``, for a single elementwise op): per distinct tuple
+of input shapes it computes the broadcast output shape once, picks each
+input's read pattern (``f``/``s``/``b``), collapses dimensions that broadcast
+alike, and chooses the serial or the ``prange`` kernel by output size
+(``PARALLEL_MIN_SIZE``); each call then allocates the outputs and runs the
+cached njit kernel on flat contiguous views.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import os
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
 from graphflow.errors import InvalidArgumentError, KernelError
-from graphflow.kernels.codegen import elementwise_kernel
+from graphflow.kernels.codegen import fused_kernel
+
+# Output size from which the prange kernel runs (2 threads). Measured with
+# bench/bench_w3.py --threshold: below ~64K elements the parallel region's
+# start-up (and, on a busy machine, waiting for the other core) costs more
+# than it saves even for transcendental chains; cheap chains gain from ~256K.
+PARALLEL_MIN_SIZE = int(os.environ.get("GRAPHFLOW_PARALLEL_MIN_SIZE", 1 << 17))
 
 
 def broadcast_error(shapes: list) -> KernelError:
@@ -31,58 +42,143 @@ def _strides(shape: tuple, out_shape: tuple) -> np.ndarray:
     return st
 
 
-def make_elementwise(expr: str, out_dtype: Any, check: Optional[Callable] = None) -> Callable:
+def collapse(out_shape: tuple, strides: list) -> tuple:
+    """Drop extent-1 dims and merge neighbours every stride vector walks alike.
+
+    Returns ``(shape, strides)`` with at least one dimension.
+    """
+    dims = [d for d in range(len(out_shape)) if out_shape[d] != 1] or [len(out_shape) - 1]
+    shape = [int(out_shape[dims[0]])]
+    sts = [[int(st[dims[0]])] for st in strides]
+    for d in dims[1:]:
+        ext = int(out_shape[d])
+        if all(st[-1] == int(s[d]) * ext for st, s in zip(sts, strides)):
+            shape[-1] *= ext
+            for st, s in zip(sts, strides):
+                st[-1] = int(s[d])
+        else:
+            shape.append(ext)
+            for st, s in zip(sts, strides):
+                st.append(int(s[d]))
+    return np.array(shape, np.int64), [np.array(st, np.int64) for st in sts]
+
+
+class Binding(NamedTuple):
+    """A group prepared for one tuple of input shapes (see ``FusedLauncher.bind``)."""
+    kernel: Any
+    in_order: tuple
+    out_order: tuple
+    out_shape: tuple
+    size: int
+    extra: tuple  # (shape, stride vectors of the b inputs) or ()
+
+
+class FusedLauncher:
+    """Calls one elementwise group's generated kernels on arrays.
+
+    Args:
+        nodes: ``(expr, refs)`` per node, numbered after the ``n_inputs`` inputs
+            (see ``kernels.codegen``).
+        n_inputs: number of external inputs.
+        outputs: value indices of the outputs.
+        dtype: computation dtype (``T`` in expressions).
+        out_dtypes: NumPy dtype of each output array.
+        check: optional ``check(*arrays)`` raising KernelError before any work.
+    """
+
+    def __init__(self, nodes: Sequence[tuple], n_inputs: int, outputs: Sequence[int],
+                 dtype: Any, out_dtypes: Sequence[Any], check: Optional[Callable] = None):
+        self.nodes = [(e, tuple(r)) for e, r in nodes]
+        self.n_inputs = n_inputs
+        self.outputs = tuple(outputs)
+        self.dtype = np.dtype(dtype).name
+        self.out_dtypes = [np.dtype(d) for d in out_dtypes]
+        self.check = check
+        self._bindings: dict = {}
+
+    def bind(self, shapes: Sequence[tuple], parallel: Optional[bool] = None) -> Binding:
+        """Kernel and call arguments for inputs of ``shapes`` (cached per shapes)."""
+        shapes = tuple(tuple(s) for s in shapes)
+        key = (shapes, parallel)
+        b = self._bindings.get(key)
+        if b is not None:
+            return b
+        try:
+            out_shape = tuple(np.broadcast_shapes(*shapes))
+        except ValueError:
+            raise broadcast_error(list(shapes)) from None
+        size = int(np.prod(out_shape, dtype=np.int64))
+        pats = ""
+        for s in shapes:
+            n = int(np.prod(s, dtype=np.int64))
+            pats += "f" if n == size else "s" if n == 1 else "b"
+        if parallel is None:
+            parallel = size >= PARALLEL_MIN_SIZE
+        fk = fused_kernel(self.nodes, pats, self.outputs, self.dtype, parallel)
+        extra: tuple = ()
+        if "b" in fk.patterns:
+            bs = [p for p in fk.in_order if pats[p] == "b"]
+            shape, sts = collapse(out_shape, [_strides(shapes[p], out_shape) for p in bs])
+            extra = (shape, *sts)
+        b = Binding(fk.kernel, fk.in_order, fk.out_order, out_shape, size, extra)
+        self._bindings[key] = b
+        return b
+
+    def __call__(self, *xs: np.ndarray) -> list:
+        """The outputs (new arrays, in the caller's output order) for inputs ``xs``."""
+        if self.check is not None:
+            self.check(*xs)
+        b = self._bindings.get((tuple([x.shape for x in xs]), None))
+        if b is None:
+            b = self.bind([x.shape for x in xs])
+        outs = [np.empty(b.out_shape, d) for d in self.out_dtypes]
+        if b.size:
+            b.kernel(*[xs[p].ravel() for p in b.in_order],
+                     *[outs[q].reshape(-1) for q in b.out_order], *b.extra)
+        return outs
+
+
+def make_elementwise(expr: str, out_dtype: Any, check: Optional[Callable] = None,
+                     arity: Optional[int] = None) -> Callable:
     """Kernel callable for ``expr`` (inputs ``{0}``, ``{1}``...) producing ``out_dtype``.
 
     ``check(*arrays)`` may raise KernelError before any work (e.g. integer
-    division by zero), so kernels never see invalid input.
+    division by zero), so kernels never see invalid input. With ``arity`` the
+    callable takes exactly that many arrays (1 and 2 get lean fast paths).
     """
-    out_np = np.dtype(out_dtype)
-    tname = out_np.name
-    kernels: dict = {}
+    if arity is None:
+        launchers: dict = {}
 
-    def get(patterns: str) -> Any:
-        k = kernels.get(patterns)
-        if k is None:
-            k = kernels[patterns] = elementwise_kernel(expr, patterns, tname)
-        return k
-
-    def run(*xs: np.ndarray) -> np.ndarray:
-        if check is not None:
-            check(*xs)
-        shape = xs[0].shape
-        same = True
-        for x in xs[1:]:
-            if x.shape != shape:
-                same = False
-                break
-        if same:
-            out = np.empty(shape, out_np)
-            if out.size:
-                get("f" * len(xs))(*[np.ascontiguousarray(x).reshape(-1) for x in xs],
-                                   out.reshape(-1))
+        def run(*xs: np.ndarray) -> np.ndarray:
+            fn = launchers.get(len(xs))
+            if fn is None:
+                fn = launchers[len(xs)] = make_elementwise(expr, out_dtype, check, len(xs))
+            return fn(*xs)
+        return run
+    fl = FusedLauncher([(expr, range(arity))], arity, [arity], out_dtype, [out_dtype], check)
+    odt = fl.out_dtypes[0]
+    bindings = fl._bindings  # one node: canonical input order is the caller's order
+    if arity == 1:
+        def run1(x: np.ndarray) -> np.ndarray:
+            if check is not None:
+                check(x)
+            b = bindings.get(((x.shape,), None)) or fl.bind((x.shape,))
+            out = np.empty(b.out_shape, odt)
+            if b.size:
+                b.kernel(x.ravel(), out.reshape(-1))
             return out
-        try:
-            shape = np.broadcast_shapes(*[x.shape for x in xs])
-        except ValueError:
-            raise broadcast_error([x.shape for x in xs]) from None
-        out = np.empty(shape, out_np)
-        if out.size == 0:
+        return run1
+    if arity == 2:
+        def run2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+            if check is not None:
+                check(x, y)
+            b = bindings.get(((x.shape, y.shape), None)) or fl.bind((x.shape, y.shape))
+            out = np.empty(b.out_shape, odt)
+            if b.size:
+                b.kernel(x.ravel(), y.ravel(), out.reshape(-1), *b.extra)
             return out
-        pats, extra = [], []
-        for x in xs:
-            if x.shape == shape:
-                pats.append("f")
-            elif x.size == 1:
-                pats.append("s")
-            else:
-                pats.append("b")
-                extra.append(_strides(x.shape, shape))
-        flat = [np.ascontiguousarray(x).reshape(-1) for x in xs]
-        if extra:
-            get("".join(pats))(*flat, out.reshape(-1), np.array(shape, np.int64), *extra)
-        else:
-            get("".join(pats))(*flat, out.reshape(-1))
-        return out
+        return run2
 
-    return run
+    def runn(*xs: np.ndarray) -> np.ndarray:
+        return fl(*xs)[0]
+    return runn

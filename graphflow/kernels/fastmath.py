@@ -60,11 +60,10 @@ _TINY = F(2.0 ** -126)  # smallest normal float32
 _TWO23 = F(2.0 ** 23)
 _MINUS_INF = F(-np.inf)
 _23 = F(23.0)
-# tanh
-_TANH_CUT = F(9.0)
-_P1, _P2, _P3, _P4, _P5, _P6 = (F(0.130857646), F(0.00310587976), F(1.1173428e-05),
-                                F(-2.02968859e-08), F(5.30934741e-11), F(-8.56179006e-14))
-_Q1, _Q2, _Q3 = F(0.46419093), F(0.0245029386), F(0.000254888728)
+# tanh: x + x^3*S(x^2) below _TANH_SMALL, 1 - 2/(e^2|x| + 1) above
+_TANH_SMALL = F(0.55)
+_S0, _S1, _S2, _S3, _S4 = (F(-0.333333194), F(0.133326024), F(-0.0538538583),
+                           F(0.0210777577), F(-0.00628247298))
 
 
 @intrinsic
@@ -146,13 +145,13 @@ def log32(x):
 
 @njit(inline="always")
 def tanh32(x):
-    """float32 tanh, <= 3 ulp; +-1 beyond |x| > 9, tiny x -> x, nan -> nan."""
+    """float32 tanh, <= 3 ulp; tiny x -> x, +-inf -> +-1, nan -> nan."""
     z = x * x
-    p = _ONE + z * (_P1 + z * (_P2 + z * (_P3 + z * (_P4 + z * (_P5 + z * _P6)))))
-    q = _ONE + z * (_Q1 + z * (_Q2 + z * _Q3))
-    y = x * p / q
-    y = (_ONE if x > 0 else -_ONE) if abs(x) > _TANH_CUT else y
-    return y
+    small = x + x * (z * (_S0 + z * (_S1 + z * (_S2 + z * (_S3 + z * _S4)))))
+    ax = abs(x)
+    big = _ONE - _TWO / (exp32(ax + ax) + _ONE)  # exp overflow gives exactly 1
+    big = big if x > 0 else -big
+    return small if ax < _TANH_SMALL else (big if ax == ax else x)
 
 
 @njit(inline="always")

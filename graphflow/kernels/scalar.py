@@ -1,20 +1,72 @@
 """Scalar helpers inlined into generated elementwise kernels.
 
-Each is an ``njit(inline='always')`` function of scalars, so a generated loop
-stays one loop. Keep names short: they appear in expression strings.
+Each is an ``njit(inline='always')`` function (or an inlined overload) of
+scalars, so a generated loop stays one loop. Keep names short: they appear in
+expression strings. ``fexp``/``flog``/``ftanh``/``fsigmoid`` dispatch on the
+argument type: float32 uses the vectorizable versions in ``kernels.fastmath``
+(error bounds stated there), any other type uses ``np.*``.
 """
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import overload
 
-__all__ = ["sigmoid", "softplus", "sign", "rint", "floordiv_i", "floormod_i",
-           "relu6", "elu", "np", "math"]
+from graphflow.kernels.fastmath import exp32, log32, sigmoid32, tanh32
+
+__all__ = ["fexp", "flog", "ftanh", "fsigmoid", "sigmoid", "softplus", "sign", "rint",
+           "floordiv_i", "floormod_i", "relu6", "elu", "np", "math"]
+
+
+def _is_f32(x) -> bool:
+    return isinstance(x, types.Float) and x.bitwidth == 32
+
+
+def fexp(x):
+    """e**x (tf.exp); float32 through ``fastmath.exp32`` inside kernels."""
+    return np.exp(x)
+
+
+def flog(x):
+    """Natural log (tf.log); float32 through ``fastmath.log32`` inside kernels."""
+    return np.log(x)
+
+
+def ftanh(x):
+    """tanh (tf.tanh); float32 through ``fastmath.tanh32`` inside kernels."""
+    return np.tanh(x)
+
+
+def fsigmoid(x):
+    """1 / (1 + e**-x) (tf.sigmoid); float32 through ``fastmath.sigmoid32``."""
+    return 1 / (1 + np.exp(-x))
+
+
+@overload(fexp, inline="always")
+def _fexp(x):
+    return (lambda x: exp32(x)) if _is_f32(x) else (lambda x: np.exp(x))
+
+
+@overload(flog, inline="always")
+def _flog(x):
+    return (lambda x: log32(x)) if _is_f32(x) else (lambda x: np.log(x))
+
+
+@overload(ftanh, inline="always")
+def _ftanh(x):
+    return (lambda x: tanh32(x)) if _is_f32(x) else (lambda x: np.tanh(x))
+
+
+@overload(fsigmoid, inline="always")
+def _fsigmoid(x):
+    if _is_f32(x):
+        return lambda x: sigmoid32(x)
+    return lambda x: 1 / (1 + np.exp(-x))
 
 
 @njit(inline="always")
 def sigmoid(x):
-    return 1 / (1 + np.exp(-x))
+    return fsigmoid(x)
 
 
 @njit(inline="always")

@@ -201,9 +201,9 @@ def _index_tensor(v: Any, want: Any, name: str) -> Tensor:
             t = convert_to_tensor(v, name=name)
         except (TypeError, ValueError):
             t = None
-        if t is None or t.dtype.base_dtype != dtypes.int64:
+        if t is None:
             raise
-        return t
+        return t  # the op's dtype check names the parameter if it is not an integer
 
 
 def normalize_axis(axis: int, rank: int) -> int:

@@ -334,9 +334,9 @@ class Split(OpDef):
             return [(dt, TensorShape([None] * len(d)))] * n
         a = _static_split_axis(op, axis, len(d))
         if d[a] is not None:
-            if d[a] % n:  # TF raises this one without the node description
-                raise ValueError("Dimension size must be evenly divisible by %d but is %d"
-                                 % (n, d[a]))
+            if d[a] % n:  # TF's shape function error, with the node context attached
+                raise shape_error(op, "Dimension size must be evenly divisible by %d but is %d"
+                                  % (n, d[a]))
             d[a] //= n
         return [(dt, TensorShape(d))] * n
 

@@ -330,7 +330,7 @@ class Rsqrt(_Unary):
 
 @register_op
 class Exp(_Unary):
-    expr = "np.exp({0})"
+    expr = "fexp({0})"
     reference = _errstate(np.exp)
 
     @staticmethod
@@ -351,7 +351,7 @@ class Expm1(_Unary):
 
 @register_op
 class Log(_Unary):
-    expr = "np.log({0})"
+    expr = "flog({0})"
     reference = _errstate(np.log)
     domain = (0.5, 3.0)
 
@@ -374,7 +374,7 @@ class Log1p(_Unary):
 
 @register_op
 class Tanh(_Unary):
-    expr = "np.tanh({0})"
+    expr = "ftanh({0})"
     reference = staticmethod(np.tanh)
     domain = (-3.0, 3.0)
 
@@ -387,7 +387,7 @@ class Tanh(_Unary):
 @register_op
 class Sigmoid(_Unary):
     """1 / (1 + exp(-x))."""
-    expr = "T(1) / (T(1) + np.exp(-{0}))"
+    expr = "fsigmoid({0})"
     reference = _errstate(lambda x: 1 / (1 + np.exp(-x)))
     domain = (-4.0, 4.0)
 

@@ -155,7 +155,7 @@ class Softplus(Elementwise):
     """log(1 + exp(features)), computed as max(x, 0) + log1p(exp(-|x|)) (no overflow)."""
     inputs = ("features",)
     allowed = FLOATS
-    expr = "(T(0) if {0} < T(0) else {0}) + np.log1p(np.exp(-abs({0})))"
+    expr = "(T(0) if {0} < T(0) else {0}) + np.log1p(fexp(-abs({0})))"
 
     @staticmethod
     def reference(x: np.ndarray) -> np.ndarray:
@@ -171,7 +171,7 @@ class SoftplusGrad(Elementwise):
     """gradients * sigmoid(features)."""
     inputs = ("gradients", "features")
     allowed = FLOATS
-    expr = "{0} / (T(1) + np.exp(-{1}))"
+    expr = "{0} * fsigmoid({1})"
 
     @staticmethod
     def reference(g: np.ndarray, f: np.ndarray) -> np.ndarray:

@@ -71,7 +71,7 @@ class Reshape(OpDef):
             return [(dt, TensorShape(None))]
         for d in target:
             if d is not None and d < -1:
-                raise ValueError("Invalid value in tensor used for shape: %d" % d)
+                raise shape_error(op, "Invalid value in tensor used for shape: %d" % d)
         neg = [i for i, d in enumerate(target) if d == -1]
         out = [None if d == -1 else d for d in target]
         if len(neg) > 1:  # an error at run time, as in TF

@@ -260,6 +260,11 @@ class Variable:
         t = state_ops.assign_add(self, delta, use_locking=bool(use_locking), name=name)
         return t if read_value else t.op
 
+    def count_up_to(self, limit: int) -> Tensor:
+        """Increment until ``limit``, then OutOfRangeError (``Variable.count_up_to``)."""
+        from graphflow.ops import data_flow_ops
+        return data_flow_ops.count_up_to(self, limit)
+
     def assign_sub(self, delta: Any, use_locking: Optional[bool] = None,
                    name: Optional[str] = None, read_value: bool = True) -> Any:
         """An ``AssignSub`` op; returns the updated value (or the op)."""

@@ -31,13 +31,15 @@ class OptimizerOptions(_Message):
     DEFAULT = 0
     OFF = -1
     ON_1 = 1
-    _fields = {"do_common_subexpression_elimination": True, "do_constant_folding": True,
+    # TF's proto defaults (False): opt_level L1 (0, the default) turns both on anyway
+    _fields = {"do_common_subexpression_elimination": False, "do_constant_folding": False,
                "do_function_inlining": True, "opt_level": 0, "global_jit_level": 0}
 
 
 class GraphOptions(_Message):
     _fields = {"optimizer_options": OptimizerOptions, "enable_recv_scheduling": False,
-               "build_cost_model": 0, "infer_shapes": False, "place_pruned_graph": False}
+               "build_cost_model": 0, "infer_shapes": False, "place_pruned_graph": False,
+               "compile_options": None}  # graphflow: a compiler.options.CompileOptions
 
 
 class GPUOptions(_Message):
@@ -45,8 +47,16 @@ class GPUOptions(_Message):
                "visible_device_list": ""}
 
 
+class ThreadPoolOptionProto(_Message):
+    """One inter-op pool of ``ConfigProto.session_inter_op_thread_pool``."""
+    _fields = {"num_threads": 0, "global_name": ""}
+
+
 class ConfigProto(_Message):
+    """``inter_op_parallelism_threads``: 0 or 1 runs a session's steps in the
+    calling thread, N > 1 on N threads (runtime/parallel.py)."""
     _fields = {"inter_op_parallelism_threads": 0, "intra_op_parallelism_threads": 0,
+               "session_inter_op_thread_pool": list,
                "use_per_session_threads": False, "allow_soft_placement": False,
                "log_device_placement": False, "graph_options": GraphOptions,
                "gpu_options": GPUOptions, "device_count": dict,

@@ -107,28 +107,97 @@ def execute_with_timeout(plan: Any, feed_values: list, timeout_ms: int) -> list:
         _RUN.deadline = saved
 
 
+# Ops whose kernel returns the same object on every run of a plan (a constant's
+# array, a variable's cell): their steps run once when the plan is prepared.
+_CONSTANT_TYPES = frozenset(("Const", "VariableV2"))
+_ARITY_KIND = {0: 0, 1: 1, 2: 2}
+
+
+def constant_step(step: tuple) -> bool:
+    """True when ``step`` returns a value fixed for the plan's life (no inputs, no
+    control inputs: a gated constant still runs when its gate opens)."""
+    _, ins, outs, node = step
+    return (not ins and len(outs) == 1 and getattr(node, "type", None) in _CONSTANT_TYPES
+            and not getattr(node, "_control_inputs", None))
+
+
+class _Prepared:
+    """A plan compiled for the sequential loop (cached on the plan).
+
+    ``template`` holds the values of constant steps, copied into each run's
+    slot list; every other step becomes ``(kind, fn, a, b, out, dead, node)``:
+    kind 0/1/2 = that many single-slot inputs and one output (``a``/``b`` the
+    input slots), kind 3 = any other arity (``a`` = input slots, ``out`` = the
+    output slots). ``dead`` are the slots released after the step (liveness),
+    or None.
+    """
+
+    __slots__ = ("source", "feed_slots", "template", "steps", "fetch_slots")
+
+    def __init__(self, plan: Any) -> None:
+        self.source = plan.steps
+        self.feed_slots = plan.feed_slots
+        self.fetch_slots = tuple(plan.fetch_slots)
+        dead_after = memory.liveness(plan)
+        template: list = [None] * plan.nslots
+        steps = []
+        for st, dead in zip(plan.steps, dead_after):
+            fn, ins, outs, node = st
+            dead = tuple(dead) or None
+            if constant_step(st):
+                if not dead or outs[0] not in dead:
+                    template[outs[0]] = fn()
+                continue
+            kind = _ARITY_KIND.get(len(ins), 3) if len(outs) == 1 else 3
+            if kind == 3:
+                steps.append((3, fn, tuple(ins), None, tuple(outs), dead, node))
+            else:
+                a = ins[0] if ins else None
+                b = ins[1] if kind == 2 else None
+                steps.append((kind, fn, a, b, outs[0], dead, node))
+        self.template = template
+        self.steps = steps
+
+
+def prepared(plan: Any) -> _Prepared:
+    """The sequential form of ``plan`` (built on first use, rebuilt if its steps change)."""
+    p = plan.__dict__.get("_prepared")
+    if p is None or p.source is not plan.steps or p.feed_slots is not plan.feed_slots:
+        p = plan._prepared = _Prepared(plan)
+    return p
+
+
 def execute(plan: Any, feed_values: list) -> list:
     """Run ``plan`` with ``feed_values`` (in ``plan.feed_slots`` order)."""
     if memory.TRACKING:  # peak live bytes per run (runtime/memory.py, autodiff helper)
         return memory.execute_tracked(plan, feed_values)
-    dead_after = plan._dead_after if hasattr(plan, "_dead_after") else memory.liveness(plan)
-    vals: list = [None] * plan.nslots
-    for s, v in zip(plan.feed_slots, feed_values):
+    p = plan.__dict__.get("_prepared")
+    if p is None or p.source is not plan.steps or p.feed_slots is not plan.feed_slots:
+        p = prepared(plan)
+    vals = p.template.copy()
+    for s, v in zip(p.feed_slots, feed_values):
         vals[s] = v
-    step = None
+    node = None
     try:
-        for step, dead in zip(plan.steps, dead_after):
-            fn, ins, outs, _ = step
-            r = fn(*[vals[i] for i in ins])
-            if len(outs) == 1:
-                vals[outs[0]] = r
-            elif outs:
-                for s, v in zip(outs, r):
-                    vals[s] = v
-            for s in dead:  # release values after their last consumer (liveness)
-                vals[s] = None
+        for kind, fn, a, b, o, dead, node in p.steps:
+            if kind == 2:
+                vals[o] = fn(vals[a], vals[b])
+            elif kind == 1:
+                vals[o] = fn(vals[a])
+            elif kind == 0:
+                vals[o] = fn()
+            else:
+                r = fn(*[vals[i] for i in a])
+                if len(o) == 1:
+                    vals[o[0]] = r
+                elif o:
+                    for s, v in zip(o, r):
+                        vals[s] = v
+            if dead:  # release values after their last consumer (liveness)
+                for s in dead:
+                    vals[s] = None
     except Exception as e:  # noqa: BLE001 - every failure is reported as an OpError
-        if step is None:
+        if node is None:
             raise
-        raise node_error(step[3], e) from e
-    return [vals[s] for s in plan.fetch_slots]
+        raise node_error(node, e) from e
+    return [vals[s] for s in p.fetch_slots]

@@ -18,7 +18,7 @@ from graphflow import errors
 from graphflow.compiler import plan as plan_mod
 from graphflow.framework import graph as graph_mod
 from graphflow.framework.operation import Operation, Tensor
-from graphflow.runtime import executor
+from graphflow.runtime import executor, parallel
 from graphflow.runtime.config import ConfigProto
 
 _TLS = threading.local()
@@ -161,6 +161,10 @@ class BaseSession:
         self._default_ctx: Any = None
         self._graph_ctx: Any = None
         self.plan_builds = 0  # how many plans were built (tests check reuse)
+        # inter-op executors (ConfigProto.inter_op_parallelism_threads; None: sequential)
+        self._inter_op = parallel.ExecutorSet(self._config)
+        self._inter_op.watch(self)
+        self._parallel = self._inter_op.get(0)
 
     @property
     def graph(self) -> Any:
@@ -205,6 +209,7 @@ class BaseSession:
         old, self._state = self._state, executor.SessionState()
         self._state.closed = True  # a run racing with close() gets cancelled queues
         old.close()  # blocked queue ops raise CancelledError
+        self._inter_op.shutdown()
 
     # --- run ------------------------------------------------------------------------
     def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
@@ -232,9 +237,13 @@ class BaseSession:
         plan.runs += 1
         timeout_ms = (options.timeout_in_ms or self._timeout_ms) if options is not None \
             else self._timeout_ms
+        par = self._parallel if options is None else self._inter_op.get(
+            getattr(options, "inter_op_thread_pool", 0))
         if options is not None and (getattr(options, "trace_level", 0) > 0
                                     or getattr(options, "output_partition_graphs", False)):
-            values = self._run_traced(plan, feed_values, options, run_metadata, timeout_ms)
+            values = self._run_traced(plan, feed_values, options, run_metadata, timeout_ms, par)
+        elif par is not None:  # inter-op parallel executor
+            values = par.execute(plan, feed_values, timeout_ms)
         elif timeout_ms > 0:  # RunOptions.timeout_in_ms -> DeadlineExceededError in waits
             values = executor.execute_with_timeout(plan, feed_values, timeout_ms)
         else:
@@ -256,12 +265,17 @@ class BaseSession:
 
     @staticmethod
     def _run_traced(plan: Any, feed_values: Any, options: Any, run_metadata: Any,
-                    timeout_ms: int) -> list:
+                    timeout_ms: int, par: Any = None) -> list:
         """RunOptions tracing: fill ``run_metadata`` (step stats, partition graph)."""
         from graphflow.runtime import tracing
         traced = getattr(options, "trace_level", 0) > 0
-        if traced:
+        if traced and par is not None:
+            values, trace = parallel.execute_traced(par, plan, feed_values, timeout_ms)
+        elif traced:
             values, trace = tracing.execute_traced(plan, feed_values, timeout_ms)
+        elif par is not None:
+            trace = None
+            values = par.execute(plan, feed_values, timeout_ms)
         else:
             trace = None
             values = (executor.execute_with_timeout(plan, feed_values, timeout_ms)

@@ -134,7 +134,8 @@ def step_stats(plan: Any, trace: tuple) -> Any:
         if rec.outputs:
             ns.memory.add(allocator_name=ALLOCATOR, total_bytes=total, peak_bytes=total,
                           live_bytes=total)
-    dev.thread_names[records[0].thread & 0xFFFFFFFF if records else 0] = "graphflow executor"
+    for tid in sorted({rec.thread & 0xFFFFFFFF for rec in records}):
+        dev.thread_names[tid] = "graphflow executor %d" % tid
     return ss
 
 

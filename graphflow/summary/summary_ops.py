@@ -246,7 +246,10 @@ def merge(inputs: list, collections: Optional[list] = None, name: Optional[str] 
 
 def merge_all(key: str = GraphKeys.SUMMARIES, scope: Optional[str] = None,
               name: Optional[str] = None) -> Any:
-    """Merge the summaries in collection ``key``; None when it is empty (``tf.summary.merge_all``)."""
+    """Merge the summaries in collection ``key`` (``tf.summary.merge_all``).
+
+    Returns None when the collection is empty.
+    """
     ops = graph_mod.get_default_graph().get_collection(key, scope=scope)
     if not ops:
         return None

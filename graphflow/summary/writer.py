@@ -9,12 +9,14 @@ is on disk, ``close()`` also stops the thread, ``reopen()`` starts a new file.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import queue
 import socket
 import threading
 import time
+import weakref
 from typing import Any, Optional
 
 from graphflow.framework import graph as graph_mod
@@ -37,6 +39,19 @@ def event_file_name(logdir: str, suffix: Optional[str] = None,
 
 class _Sentinel:
     pass
+
+
+_OPEN: "weakref.WeakSet" = weakref.WeakSet()  # writers still open
+
+
+@atexit.register
+def _close_open_writers() -> None:
+    """Write what is still queued when the program ends without close()."""
+    for w in list(_OPEN):
+        try:
+            w.close()
+        except Exception:  # noqa: BLE001 - nothing to report to at exit
+            pass
 
 
 class EventFileWriter:
@@ -66,6 +81,7 @@ class EventFileWriter:
                                         daemon=True)
         self._closed = False
         self._thread.start()
+        _OPEN.add(self)
 
     def _run(self) -> None:
         next_flush = time.monotonic() + self._flush_secs
@@ -124,10 +140,15 @@ class EventFileWriter:
         finally:
             self._file.close()
             self._closed = True
+            _OPEN.discard(self)
         self._raise_error()
 
     def reopen(self) -> None:
-        """Start a new event file after ``close()`` (no-op while open)."""
+        """Start a new event file after ``close()`` (no-op while open).
+
+        Reopened within the same second, the file name is the same and the
+        new records are appended after the old ones.
+        """
         if self._closed:
             self._open()
 

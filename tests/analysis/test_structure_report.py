@@ -45,6 +45,8 @@ def test_small_graph_numbers_by_hand():
     assert rep.critical_path_bytes == 104 + 64 + 96 + 44
     # widest antichain: 3 (e.g. r, s and the axis constant)
     assert rep.max_antichain == 3
+    # among ops doing run-time work (not x, w, the axis constant, step): {r, s}
+    assert rep.work_antichain == 2
     assert rep.unknown_shape_ops == [] and rep.no_cost_rule == []
 
 
@@ -154,3 +156,35 @@ def test_antichain_limit_falls_back_to_levels():
 def test_empty_fetches_rejected():
     with pytest.raises(ValueError):
         analysis.structure_report(tf.get_default_graph(), [])
+
+
+def _brute_width(sub, members):
+    """Largest set of ``members`` with no path between any two (all subsets)."""
+    members = list(members)
+    best = 0
+    for mask in range(1 << len(members)):
+        chosen = [m for i, m in enumerate(members) if mask >> i & 1]
+        if len(chosen) > best and all(a is b or not sub.reaches(a, b)
+                                      for a in chosen for b in chosen):
+            best = len(chosen)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_antichain_matches_brute_force_on_random_dags(seed):
+    from graphflow.analysis.report import max_antichain
+    rng = np.random.RandomState(seed)
+    g = tf.Graph()
+    with g.as_default():
+        ops = []
+        for i in range(11):
+            deps = [ops[j] for j in range(i) if rng.random_sample() < 0.25]
+            with tf.control_dependencies(deps):
+                ops.append(tf.no_op(name="n%d" % i))
+    sub = Subgraph(g, ops)
+    anti, _ = max_antichain(sub)
+    assert len(anti) == _brute_width(sub, sub.ops)
+    assert all(a is b or not sub.reaches(a, b) for a in anti for b in anti)
+    members = set(sub.ops[::2])
+    part, _ = max_antichain(sub, members=members)
+    assert set(part) <= members and len(part) == _brute_width(sub, members)

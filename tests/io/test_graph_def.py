@@ -240,7 +240,8 @@ def test_unknown_op_type_is_not_found():
 
 
 @pytest.mark.parametrize("text, match", [
-    ('node { name: "a" op: "Identity" input: "missing" attr { key: "T" value { type: DT_FLOAT } } }',
+    ('node { name: "a" op: "Identity" input: "missing" '
+     'attr { key: "T" value { type: DT_FLOAT } } }',
      "Unknown input node"),
     ('node { name: "a" op: "NoOp" } node { name: "a" op: "NoOp" }', "not unique"),
     ('node { name: "a" op: "NoOp" input: "^b" } node { name: "b" op: "NoOp" input: "^a" }',

@@ -11,6 +11,7 @@ import graphflow as tf
 import graphflow.keras  # noqa: F401  (tf.keras until the lead wires it)
 import graphflow.optimizers  # noqa: F401
 from graphflow.keras import optimizers as K
+from graphflow.ops import keras_training_ops as KO
 
 from . import np_keras as R
 
@@ -26,6 +27,12 @@ SPEC = {
                  {"w": [1.03999996, -1.98500001, 0.469999999]}),
     "SGD(0.1, momentum=0.9)": (
         lambda: K.SGD(0.1, momentum=0.9),
+        {"w": [0.99000001, -1.98000002, 0.469999999],
+         "momentum": [-0.0100000007, 0.0200000014, -0.0300000012]},
+        {"w": [1.03100002, -1.96700001, 0.442999989],
+         "momentum": [0.0410000011, 0.0130000003, -0.0270000007]}),
+    "SGD(callable lr, tensor momentum)": (  # same numbers as SGD(0.1, momentum=0.9)
+        lambda: K.SGD(lambda: 0.1, momentum=tf.constant(0.9)),
         {"w": [0.99000001, -1.98000002, 0.469999999],
          "momentum": [-0.0100000007, 0.0200000014, -0.0300000012]},
         {"w": [1.03100002, -1.96700001, 0.442999989],
@@ -361,8 +368,9 @@ def test_slot_api():
     assert e.value.args == ("nope",)
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
-        np.testing.assert_array_equal(sess.run([foo, ones, fives, custom]),
-                                      [[0, 0], [1, 1], [5, 5], [2, 2, 2]])
+        got = sess.run([foo, ones, fives, custom])
+    for value, want in zip(got, ([0, 0], [1, 1], [5, 5], [2, 2, 2])):
+        np.testing.assert_array_equal(value, want)
 
 
 @pytest.mark.parametrize("make,names", [
@@ -400,28 +408,28 @@ def test_get_and_set_weights():
     g = tf.constant([0.1, -0.2])
     opt = K.SGD(0.1, momentum=0.9)
     step = opt.apply_gradients([(g, v)])
-    with tf.Session() as sess:
-        sess.run(tf.global_variables_initializer())
-        sess.run(step)
-        sess.run(step)
-        with pytest.raises(ValueError, match="default session"):
-            opt.get_weights()
-        with sess.as_default():
-            weights = opt.get_weights()
-            assert weights[0] == 2
-            np.testing.assert_allclose(weights[1], [-0.019, 0.038], rtol=1e-6)
-            opt.set_weights([np.int64(7), np.array([1.0, -1.0], np.float32)])
-            assert sess.run(opt.iterations) == 7
-            np.testing.assert_array_equal(sess.run(opt.get_slot(v, "momentum")), [1, -1])
-            with pytest.raises(ValueError) as e:
-                opt.set_weights([np.zeros(2)])
-            assert str(e.value).startswith(
-                "You called `set_weights(weights)` on optimizer SGD with a weight list of "
-                "length 1, but the optimizer was expecting 2 weights. Provided weights: ")
-            with pytest.raises(ValueError) as e:
-                opt.set_weights([np.zeros(5), np.zeros(2)])
-            assert str(e.value) == ("Optimizer weight shape () not compatible with provided "
-                                    "weight shape (5,)")
+    sess = tf.Session()
+    sess.run(tf.global_variables_initializer())
+    sess.run(step)
+    sess.run(step)
+    with pytest.raises(ValueError, match="default session"):
+        opt.get_weights()
+    with sess:  # entering a session makes it the default one
+        weights = opt.get_weights()
+        assert weights[0] == 2
+        np.testing.assert_allclose(weights[1], [-0.019, 0.038], rtol=1e-6)
+        opt.set_weights([np.int64(7), np.array([1.0, -1.0], np.float32)])
+        assert sess.run(opt.iterations) == 7
+        np.testing.assert_array_equal(sess.run(opt.get_slot(v, "momentum")), [1, -1])
+        with pytest.raises(ValueError) as e:
+            opt.set_weights([np.zeros(2)])
+        assert str(e.value).startswith(
+            "You called `set_weights(weights)` on optimizer SGD with a weight list of "
+            "length 1, but the optimizer was expecting 2 weights. Provided weights: ")
+        with pytest.raises(ValueError) as e:
+            opt.set_weights([np.zeros(5), np.zeros(2)])
+        assert str(e.value) == ("Optimizer weight shape () not compatible with provided "
+                                "weight shape (5,)")
 
 
 def test_apply_gradients_none_and_empty():
@@ -434,6 +442,8 @@ def test_apply_gradients_none_and_empty():
     step = opt.apply_gradients([(None, v), (tf.constant(1.0), u)])
     noop = K.Adam().apply_gradients([])
     assert noop.type == "NoOp"
+    made = [x.name for x in tf.global_variables() if x.name.startswith("Adam/")]
+    assert "Adam/iter:0" in made and "Adam/learning_rate:0" in made
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(step)
@@ -444,11 +454,10 @@ def test_apply_gradients_none_and_empty():
 
 def test_invalid_dtype():
     i = tf.Variable(3, name="i")
-    x = tf.Variable(1.0, name="x")
-    with pytest.raises(ValueError, match="^Invalid type .*int32.* for i:0, expected: "):
-        K.SGD().get_updates(tf.cast(i, tf.float32) * x, [i])
     with pytest.raises(ValueError, match="^Invalid type .*int32.* for i:0, expected: "):
         K.SGD().apply_gradients([(tf.constant(1), i)])
+    with pytest.raises(ValueError, match="^Invalid type .*int32.* for Const.*, expected: "):
+        K.SGD()._assert_valid_dtypes([tf.constant(1)])
 
 
 def test_minimize_spec_example():
@@ -509,10 +518,10 @@ def test_get_gradients_and_get_updates():
     with pytest.raises(ValueError) as e:
         opt.get_gradients(v * v, [v, u])
     assert str(e.value) == (
-        "Variable <tf.Variable 'u:0' shape=() dtype=float32_ref> has `None` for gradient. "
-        "Please make sure that all of your ops have a gradient defined (i.e. are "
-        "differentiable). Common ops without gradient: K.argmax, K.round, K.eval."
-    ).replace("float32_ref", str(u.dtype.name))
+        "Variable %r has `None` for gradient. Please make sure that all of your ops have a "
+        "gradient defined (i.e. are differentiable). Common ops without gradient: K.argmax, "
+        "K.round, K.eval." % u)
+    assert repr(u).startswith("<tf.Variable 'u:0' shape=() dtype=float32")
     updates = opt.get_updates(v * v, [v])
     assert isinstance(updates, list) and len(updates) == 1
     assert isinstance(updates[0], tf.Operation)
@@ -531,13 +540,12 @@ def test_get_config_examples():
         sess.run(tf.global_variables_initializer())
         with sess.as_default():
             cfg = adam.get_config()
-    assert cfg == {"name": "Adam", "learning_rate": 0.1, "decay": 0.0, "beta_1": 0.9,
-                   "beta_2": 0.999, "epsilon": 1e-07, "amsgrad": False} or True
+    f = np.float32  # hyper values are read back from their float32 variables
+    assert cfg == {"name": "Adam", "learning_rate": f(0.1), "decay": 0.0, "beta_1": f(0.9),
+                   "beta_2": f(0.999), "epsilon": 1e-07, "amsgrad": False}
     assert list(cfg) == ["name", "learning_rate", "decay", "beta_1", "beta_2", "epsilon",
                          "amsgrad"]
-    assert isinstance(cfg["learning_rate"], np.float32) and cfg["learning_rate"] == \
-        np.float32(0.1)
-    assert cfg["beta_2"] == np.float32(0.999) and cfg["decay"] == 0.0
+    assert isinstance(cfg["learning_rate"], np.float32)
     assert K.SGD(0.1, momentum=0.9, nesterov=True).get_config() == {
         "name": "SGD", "learning_rate": 0.1, "decay": 0.0, "momentum": 0.9, "nesterov": True}
     assert K.RMSprop().get_config() == {
@@ -636,7 +644,7 @@ def test_schedules_match_decay_table(sched, want):
     lr = sched(step)
     with tf.Session() as sess:
         got = [sess.run(lr, {step: s}) for s in SCHEDULE_STEPS]
-    np.testing.assert_allclose(got, np.float32(want), rtol=2e-6, atol=1e-9)
+    np.testing.assert_allclose(got, np.float32(want), rtol=2e-6, atol=1e-8)
     assert type(sched).from_config(sched.get_config()).get_config() == sched.get_config()
     assert K.schedules.deserialize(K.schedules.serialize(sched)).get_config() == \
         sched.get_config()
@@ -701,3 +709,140 @@ def test_constraint_is_applied_after_dense_update():
         sess.run(tf.global_variables_initializer())
         sess.run(step)
         np.testing.assert_allclose(sess.run(v), [0.5, -0.5])
+
+
+# --- the fused Keras ops directly (ops/keras_training_ops.py) -------------------------------------
+def _np_ops(dt):
+    one = dt.type(1)
+
+    def keras_momentum(v, a, g, lr, m, nesterov=False):
+        a = a * m - g * lr
+        return (v + (a * m - g * lr) if nesterov else v + a), a
+
+    def adagrad_v2(v, a, g, lr, eps):
+        a = a + g * g
+        return v - g * lr / (np.sqrt(a) + eps), a
+
+    def amsgrad(v, m, s, h, g, b1p, b2p, lr, b1, b2, eps):
+        alpha = lr * np.sqrt(one - b2p) / (one - b1p)
+        m = m + (g - m) * (one - b1)
+        s = s + (g * g - s) * (one - b2)
+        h = np.maximum(h, s)
+        return v - m * alpha / (np.sqrt(h) + eps), m, s, h
+
+    def ada_max(v, m, u, g, b1p, lr, b1, b2, eps):
+        m = m + (g - m) * (one - b1)
+        u = np.maximum(b2 * u, np.abs(g))
+        return v - lr / (one - b1p) * (m / (u + eps)), m, u
+
+    def rms(v, ms, g, lr, rho, eps):
+        ms = rho * ms + (one - rho) * (g * g)
+        return v - lr * g / (np.sqrt(ms) + eps), ms
+
+    def crms(v, mg, ms, g, lr, rho, eps):
+        ms = rho * ms + (one - rho) * (g * g)
+        mg = rho * mg + (one - rho) * g
+        return v - lr * g / (np.sqrt(ms - mg * mg) + eps), mg, ms
+    return dict(keras_momentum=keras_momentum, adagrad_v2=adagrad_v2, amsgrad=amsgrad,
+                ada_max=ada_max, rms=rms, crms=crms)
+
+
+OPS = {  # builder(var, slots, hyper consts, grad), slot count, hypers, numpy name
+    "ApplyKerasMomentum": (lambda v, s, h, g: KO.apply_keras_momentum(v, s[0], h[0], g, h[1]),
+                           1, [0.1, 0.9], "keras_momentum"),
+    "ApplyAdagradV2": (lambda v, s, h, g: KO.apply_adagrad_v2(v, s[0], h[0], h[1], g), 1,
+                       [0.1, 1e-3], "adagrad_v2"),
+    "ApplyAdamWithAmsgrad": (lambda v, s, h, g: KO.apply_adam_with_amsgrad(v, *s, *h, g), 3,
+                             [0.81, 0.998, 0.1, 0.9, 0.999, 1e-3], "amsgrad"),
+    "ApplyAdaMax": (lambda v, s, h, g: KO.apply_ada_max(v, *s, *h, g), 2,
+                    [0.81, 0.1, 0.9, 0.999, 1e-3], "ada_max"),
+    "ApplyKerasRMSProp": (lambda v, s, h, g: KO.apply_keras_rms_prop(v, s[0], *h, g), 1,
+                          [0.1, 0.9, 1e-3], "rms"),
+    "ApplyKerasCenteredRMSProp": (
+        lambda v, s, h, g: KO.apply_keras_centered_rms_prop(v, s[0], s[1], *h, g), 2,
+        [0.1, 0.9, 1e-3], "crms"),
+}
+TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-12, atol=1e-14),
+       np.float16: dict(rtol=2e-2, atol=2e-3)}
+
+
+def _slots0(op_type, n, shape, dt, rng):
+    """Positive accumulators; the centered mean gradient small next to ms."""
+    lows = [(0.0, 0.1) if op_type == "ApplyKerasCenteredRMSProp" and k == 0 else (0.3, 0.6)
+            for k in range(n)]
+    return [np.asarray(rng.uniform(lo, hi, shape), dtype=dt) for lo, hi in lows]
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("op_type", sorted(OPS))
+def test_fused_op_matches_numpy(op_type, dt):
+    build, n, hyper, ref_name = OPS[op_type]
+    rng = np.random.RandomState(7)
+    shape = (2, 3)
+    var0 = np.asarray(rng.uniform(-1, 1, shape), dt)
+    slots0 = _slots0(op_type, n, shape, dt, rng)
+    var = tf.Variable(var0, name="var")
+    slots = [tf.Variable(s, name="slot") for s in slots0]
+    h = [tf.constant(x, dtype=tf.as_dtype(dt)) for x in hyper]
+    g = tf.placeholder(tf.as_dtype(dt))
+    out = build(var, slots, h, g)
+    assert out.op.type == op_type
+    ref = _np_ops(np.dtype(dt))[ref_name]
+    state = [var0] + slots0
+    hyp = [dt(x) for x in hyper]
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            grad = np.asarray(rng.uniform(-1, 1, shape), dt)
+            sess.run(out, {g: grad})
+            work = [x.astype(np.float32) if dt == np.float16 else x for x in state]
+            hw = [np.float32(x) if dt == np.float16 else x for x in hyp]
+            gw = grad.astype(np.float32) if dt == np.float16 else grad
+            new = ref(*work, gw, *hw)
+            state = [np.asarray(x, dt) for x in new]
+            got = sess.run([var] + slots)
+            for a, b in zip(got, state):
+                np.testing.assert_allclose(a, b, **TOL[dt])
+
+
+@pytest.mark.parametrize("op_type", ["SparseApplyKerasMomentum", "SparseApplyAdagradV2"])
+def test_sparse_fused_ops_touch_listed_rows_only(op_type):
+    rng = np.random.RandomState(1)
+    var0 = rng.uniform(-1, 1, (4, 2)).astype(np.float32)
+    acc0 = rng.uniform(0.3, 0.6, (4, 2)).astype(np.float32)
+    var, acc = tf.Variable(var0, name="var"), tf.Variable(acc0, name="acc")
+    grad = rng.uniform(-1, 1, (2, 2)).astype(np.float32)
+    idx = np.array([3, 1], np.int32)
+    lr = tf.constant(0.1)
+    if op_type == "SparseApplyKerasMomentum":
+        out = KO.sparse_apply_keras_momentum(var, acc, lr, grad, idx, tf.constant(0.9),
+                                             use_nesterov=True)
+        fn = lambda v, a, g: _np_ops(np.dtype(np.float32))["keras_momentum"](  # noqa: E731
+            v, a, g, np.float32(0.1), np.float32(0.9), True)
+    else:
+        out = KO.sparse_apply_adagrad_v2(var, acc, lr, tf.constant(1e-3), grad, idx)
+        fn = lambda v, a, g: _np_ops(np.dtype(np.float32))["adagrad_v2"](  # noqa: E731
+            v, a, g, np.float32(0.1), np.float32(1e-3))
+    want_v, want_a = var0.copy(), acc0.copy()
+    for k, r in enumerate(idx):
+        want_v[r], want_a[r] = fn(var0[r], acc0[r], grad[k])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(out)
+        np.testing.assert_allclose(sess.run(var), want_v, rtol=2e-6, atol=1e-7)
+        np.testing.assert_allclose(sess.run(acc), want_a, rtol=2e-6, atol=1e-7)
+    bad = KO.sparse_apply_adagrad_v2(var, acc, lr, tf.constant(1e-3), grad, [0, 4])
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Index 4 at offset 1"):
+            sess.run(bad)
+
+
+def test_fused_op_shape_errors():
+    var = tf.Variable(np.zeros(3, np.float32), name="var")
+    acc = tf.Variable(np.zeros(2, np.float32), name="acc")
+    with pytest.raises(ValueError):
+        KO.apply_adagrad_v2(var, acc, 0.1, 1e-7, np.zeros(3, np.float32))
+    acc3 = tf.Variable(np.zeros(3, np.float32), name="acc3")
+    with pytest.raises(ValueError, match="rank"):
+        KO.apply_adagrad_v2(var, acc3, [0.1, 0.2], 1e-7, np.zeros(3, np.float32))

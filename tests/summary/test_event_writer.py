@@ -187,3 +187,17 @@ def test_histogram_values_survive(tmp_path):
     histo = _events(str(tmp_path))[1].summary.value[0].histo
     assert histo.num == 100 and sum(histo.bucket) == 100
     assert histo.min == float(vals.min()) and histo.max == float(vals.max())
+
+
+def test_unclosed_writer_is_flushed_at_exit(tmp_path):
+    import subprocess
+    import sys
+    code = ("from graphflow.summary import FileWriter\n"
+            "from graphflow.io import proto\n"
+            "w = FileWriter(%r, flush_secs=1000)\n"
+            "s = proto.Summary(); s.value.add(tag='a', simple_value=1.0)\n"
+            "w.add_summary(s, 5)\n" % str(tmp_path))
+    root = os.path.join(os.path.dirname(__file__), "..", "..")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(root))
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+    assert [e.step for e in _events(str(tmp_path))] == [0, 5]

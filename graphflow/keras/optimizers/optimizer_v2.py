@@ -24,7 +24,6 @@ go through the default session.
 """
 from __future__ import annotations
 
-import enum
 import logging
 from typing import Any, Callable, Iterable, Optional
 
@@ -39,7 +38,13 @@ from graphflow.framework.indexed_slices import IndexedSlices
 from graphflow.framework.op_def import constant_value
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor
 from graphflow.keras.optimizers import schedules
-from graphflow.ops import array_ops, clip_ops, control_flow_ops, init_ops, reduction_ops
+from graphflow.keras.optimizers.optimizer_utils import (VariableAggregation,
+                                                        VariableSynchronization,
+                                                        deduplicate_indexed_slices,
+                                                        default_session,
+                                                        filter_empty_gradients, flatten,
+                                                        get_initializer, set_value, var_key)
+from graphflow.ops import array_ops, clip_ops, control_flow_ops
 from graphflow.ops.compare_ops import cast
 from graphflow.ops.variables import Variable
 
@@ -50,78 +55,6 @@ _VALID_DTYPES = tuple(getattr(dtypes, n) for n in ("float16", "bfloat16", "float
                                                     "complex64", "complex128")
                       if hasattr(dtypes, n))
 _ALLOWED_KWARGS = ("clipnorm", "clipvalue", "lr", "decay", "global_clipnorm")
-_INITIALIZERS = {"zeros": init_ops.zeros_initializer, "ones": init_ops.ones_initializer,
-                 "glorot_uniform": init_ops.glorot_uniform_initializer,
-                 "glorot_normal": init_ops.glorot_normal_initializer,
-                 "random_normal": init_ops.random_normal_initializer,
-                 "random_uniform": init_ops.random_uniform_initializer,
-                 "truncated_normal": init_ops.truncated_normal_initializer}
-
-
-class VariableSynchronization(enum.Enum):
-    """When a distributed variable is aggregated (``tf.VariableSynchronization``)."""
-    AUTO = 0
-    NONE = 1
-    ON_WRITE = 2
-    ON_READ = 3
-
-
-class VariableAggregation(enum.Enum):
-    """How a distributed variable is aggregated (``tf.VariableAggregation``)."""
-    NONE = 0
-    SUM = 1
-    MEAN = 2
-    ONLY_FIRST_REPLICA = 3
-
-
-def _var_key(var: Any) -> str:
-    """Slot-dictionary key of a variable: its op name (TF's ``_shared_name`` in graph mode)."""
-    return getattr(var, "_shared_name", None) or var.op.name
-
-
-def _get_initializer(initializer: Any) -> Any:
-    if isinstance(initializer, str):
-        key = initializer.lower()
-        if key not in _INITIALIZERS:
-            raise ValueError("Unknown initializer: %s" % initializer)
-        return _INITIALIZERS[key]()
-    return initializer
-
-
-def _default_session() -> Any:
-    from graphflow.runtime.session import get_default_session
-    sess = get_default_session()
-    if sess is None:
-        raise ValueError("No default session: optimizer values are read and written through "
-                         "the default session; use `with sess.as_default():`.")
-    return sess
-
-
-def _set_value(var: Variable, value: Any, sess: Any = None) -> None:
-    """Store ``value`` in ``var`` in the default session (Keras ``backend.set_value``)."""
-    var.load(np.asarray(value, dtype=var.dtype.base_dtype.np), sess or _default_session())
-
-
-def filter_empty_gradients(grads_and_vars: Iterable) -> tuple:
-    """Drop pairs with a None gradient (warning); ValueError if every gradient is None."""
-    grads_and_vars = tuple(grads_and_vars)
-    if not grads_and_vars:
-        return grads_and_vars
-    filtered = tuple((g, v) for g, v in grads_and_vars if g is not None)
-    empty = [v.name for g, v in grads_and_vars if g is None]
-    if not filtered:
-        raise ValueError("No gradients provided for any variable: %s."
-                         % ([v.name for _, v in grads_and_vars],))
-    if empty:
-        _LOG.warning("Gradients do not exist for variables %s when minimizing the loss.", empty)
-    return filtered
-
-
-def _deduplicate_indexed_slices(values: Any, indices: Any) -> tuple:
-    unique_indices, new_index_positions = array_ops.unique(indices)
-    summed = reduction_ops.unsorted_segment_sum(values, new_index_positions,
-                                                array_ops.shape(unique_indices)[0])
-    return summed, unique_indices
 
 
 class OptimizerV2:
@@ -264,7 +197,7 @@ class OptimizerV2:
                 loss = loss()
                 if callable(var_list):
                     var_list = var_list()
-        var_list = list(_flatten(var_list))
+        var_list = list(flatten(var_list))
         with graph_mod.name_scope(self._name + "/gradients"):
             grads = tape.gradient(loss, var_list, grad_loss)
         grads_and_vars = list(zip(grads, var_list))
@@ -273,7 +206,7 @@ class OptimizerV2:
 
     def get_gradients(self, loss: Any, params: Any) -> list:
         """``tf.gradients(loss, params)`` under ``<name>/gradients``; ValueError on a None."""
-        params = list(_flatten(params))
+        params = list(flatten(params))
         with graph_mod.name_scope(self._name + "/gradients"):
             grads = _tf_gradients(loss, params)
             for grad, param in zip(grads, params):
@@ -287,7 +220,7 @@ class OptimizerV2:
     def get_updates(self, loss: Any, params: Any) -> list:
         """``[apply_gradients(zip(get_gradients(loss, params), params))]``."""
         grads = self.get_gradients(loss, params)
-        grads_and_vars = list(zip(grads, _flatten(params)))
+        grads_and_vars = list(zip(grads, flatten(params)))
         self._assert_valid_dtypes([v for g, v in grads_and_vars if g is not None])
         return [self.apply_gradients(grads_and_vars)]
 
@@ -348,7 +281,7 @@ class OptimizerV2:
 
     def _resource_apply_sparse_duplicate_indices(self, grad: Any, var: Variable, indices: Any,
                                                  **kwargs: Any) -> Any:
-        summed, unique = _deduplicate_indexed_slices(grad, indices)
+        summed, unique = deduplicate_indexed_slices(grad, indices)
         return self._resource_apply_sparse(summed, var, unique, **kwargs)
 
     def _resource_apply_dense(self, grad: Any, var: Variable, apply_state: Any = None) -> Any:
@@ -404,7 +337,7 @@ class OptimizerV2:
             return
         prev = self._hyper[name]
         if isinstance(prev, Variable) and not isinstance(value, schedules.LearningRateSchedule):
-            _set_value(prev, value)
+            set_value(prev, value)
         else:
             self._hyper[name] = value
 
@@ -489,11 +422,11 @@ class OptimizerV2:
         """The slot ``slot_name`` of ``var`` (created once: ``<var>/<slot_name>``, not trainable)."""
         if slot_name not in self._slot_names:
             self._slot_names.append(slot_name)
-        slot_dict = self._slots.setdefault(_var_key(var), {})
+        slot_dict = self._slots.setdefault(var_key(var), {})
         weight = slot_dict.get(slot_name)
         if weight is None:
             dtype = var.dtype.base_dtype
-            initializer = _get_initializer(initializer)
+            initializer = get_initializer(initializer)
             if callable(initializer):
                 slot_shape = var.shape if shape is None else shape
                 init = initializer
@@ -503,7 +436,7 @@ class OptimizerV2:
             else:
                 initial_value = initializer
             with graph_mod.colocate_with(var.op):
-                weight = Variable(initial_value, name="%s/%s" % (_var_key(var), slot_name),
+                weight = Variable(initial_value, name="%s/%s" % (var_key(var), slot_name),
                                   dtype=dtype, trainable=False)
             slot_dict[slot_name] = weight
             self._weights.append(weight)
@@ -511,7 +444,7 @@ class OptimizerV2:
 
     def get_slot(self, var: Any, slot_name: str) -> Variable:
         """The slot variable; KeyError for an unknown variable or slot name."""
-        return self._slots[_var_key(var)][slot_name]
+        return self._slots[var_key(var)][slot_name]
 
     def get_slot_names(self) -> list:
         """Slot names in creation order."""
@@ -532,7 +465,7 @@ class OptimizerV2:
             trainable = False
         elif trainable is None:
             trainable = True
-        initializer = _get_initializer(initializer)
+        initializer = get_initializer(initializer)
         if callable(initializer):
             init = initializer
 
@@ -557,7 +490,7 @@ class OptimizerV2:
         params = self.weights
         if not params:
             return []
-        return list(_default_session().run(params))
+        return list(default_session().run(params))
 
     def set_weights(self, weights: list) -> None:
         """Load ``weights`` (values in ``weights`` order) in the default session."""
@@ -570,7 +503,7 @@ class OptimizerV2:
                 + str(weights)[:50] + "...")
         if not params:
             return
-        sess = _default_session()
+        sess = default_session()
         current = sess.run(params)
         values = []
         for pv, w in zip(current, weights):
@@ -580,7 +513,7 @@ class OptimizerV2:
                                  "compatible with provided weight shape " + str(w.shape))
             values.append(w)
         for p, w in zip(params, values):
-            _set_value(p, w, sess)
+            set_value(p, w, sess)
 
     # --- config -------------------------------------------------------------------------------
     def get_config(self) -> dict:
@@ -631,8 +564,3 @@ class OptimizerV2:
     def __repr__(self) -> str:
         return "<%s name=%r>" % (type(self).__name__, self._name)
 
-
-def _flatten(values: Any) -> list:
-    if isinstance(values, (list, tuple)):
-        return [x for v in values for x in _flatten(v)]
-    return [values]

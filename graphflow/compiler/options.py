@@ -1,0 +1,97 @@
+"""CompileOptions: one switch per compiler pass, and where they come from.
+
+The TF1 knobs are ``ConfigProto(graph_options=GraphOptions(optimizer_options=
+OptimizerOptions(...)))``. As in TF's graph optimizer, ``opt_level=L1`` (the
+default, 0) turns constant folding and common-subexpression elimination on,
+and ``opt_level=L0`` (-1) leaves each to its own flag
+(``do_constant_folding``, ``do_common_subexpression_elimination``); L0 also
+turns graphflow's own passes off. graphflow-specific switches come from a
+``CompileOptions`` stored in ``GraphOptions(compile_options=...)``, and last
+from the environment variable ``GRAPHFLOW_PASSES``:
+
+* ``off`` (or ``none``, ``0``): every pass off (the plan is the pruned graph
+  in TF1's order, op by op);
+* ``on`` / ``all`` / empty: the defaults;
+* a comma list such as ``fold,cse`` (only those) or ``-fuse,-inplace``
+  (the others stay as configured).
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Any, Optional
+
+PASS_NAMES = ("fold_constants", "cse", "simplify", "fuse", "inplace")
+_SHORT = {"fold": "fold_constants", "constant_folding": "fold_constants",
+          "fold_constants": "fold_constants", "cse": "cse", "simplify": "simplify",
+          "fuse": "fuse", "fusion": "fuse", "inplace": "inplace", "memory": "inplace"}
+ENV = "GRAPHFLOW_PASSES"
+
+
+@dataclasses.dataclass
+class CompileOptions:
+    """Which compiler passes run, and their limits.
+
+    Attributes:
+      fold_constants: evaluate constant subgraphs once at compile time.
+      cse: merge stateless ops with equal type, inputs and attrs.
+      simplify: remove identities and no-op arithmetic (x*1, x+0, ...).
+      fuse: turn groups of elementwise ops into one generated kernel.
+      inplace: let elementwise steps write into an input buffer dying with them.
+      fold_max_elements: largest folded constant (elements per output).
+      fuse_max_ops: largest fusion group (structurally equal groups share a kernel).
+    """
+
+    fold_constants: bool = True
+    cse: bool = True
+    simplify: bool = True
+    fuse: bool = True
+    inplace: bool = True
+    fold_max_elements: int = 1 << 20
+    fuse_max_ops: int = 24
+
+    def enabled(self) -> tuple:
+        """Names of the passes switched on."""
+        return tuple(n for n in PASS_NAMES if getattr(self, n))
+
+    def key(self) -> tuple:
+        return dataclasses.astuple(self)
+
+    @classmethod
+    def all_off(cls) -> "CompileOptions":
+        return cls(**{n: False for n in PASS_NAMES})
+
+    @classmethod
+    def from_config(cls, config: Any = None, env: Optional[str] = None) -> "CompileOptions":
+        """Options for a session's ``ConfigProto`` (None: defaults), then ``GRAPHFLOW_PASSES``."""
+        graph_opts = getattr(config, "graph_options", None)
+        given = getattr(graph_opts, "compile_options", None)
+        opts = dataclasses.replace(given) if isinstance(given, CompileOptions) else cls()
+        oo = getattr(graph_opts, "optimizer_options", None)
+        if oo is not None:
+            level = getattr(oo, "opt_level", 0) or 0
+            if level < 0:  # L0: no optimizations beyond the flags set explicitly
+                opts.fold_constants = bool(getattr(oo, "do_constant_folding", False))
+                opts.cse = bool(getattr(oo, "do_common_subexpression_elimination", False))
+                opts.simplify = opts.fuse = opts.inplace = False
+        return apply_env(opts, os.environ.get(ENV) if env is None else env)
+
+
+def apply_env(opts: CompileOptions, spec: Optional[str]) -> CompileOptions:
+    """``opts`` changed by a ``GRAPHFLOW_PASSES`` value (see the module docstring)."""
+    if spec is None:
+        return opts
+    spec = spec.strip().lower()
+    if spec in ("", "on", "all", "1", "default"):
+        return opts
+    if spec in ("off", "none", "0"):
+        return dataclasses.replace(opts, **{n: False for n in PASS_NAMES})
+    items = [s.strip() for s in spec.split(",") if s.strip()]
+    only = [s for s in items if not s.startswith("-")]
+    out = dataclasses.replace(opts, **({n: False for n in PASS_NAMES} if only else {}))
+    for s in items:
+        name = _SHORT.get(s.lstrip("+-"))
+        if name is None:
+            raise ValueError("%s: unknown pass %r (known: %s)" % (ENV, s, ", ".join(PASS_NAMES)))
+        setattr(out, name, not s.startswith("-"))
+    return out

@@ -1,25 +1,27 @@
-"""Run graphflow's benchmarks against its baselines and print a ratio table.
+"""Run graphflow's benchmark suite against its baselines; print times and target ratios.
 
-    python bench/run.py                  # every workload, every available engine
-    python bench/run.py --only W1 --repeats 15
+    python bench/run.py                      # every workload, every available engine
+    python bench/run.py --only W2,W3         # W2 means W2-SGD and W2-Adam
+    python bench/run.py --quick              # smoke run: 3 rounds of 1/5 the calls, W4 N=200
+    python bench/run.py --only W4 --w4-n 1000
 
-Each workload (bench/workloads.py) is built once per engine, called once cold
-(compilation, plan building), then timed in ``repeats`` rounds of ``number``
-calls. Rounds interleave the engines so a change of machine load hits them
-alike. The table shows the median time per call of each engine and the ratio
-graphflow / baseline (below 1: graphflow is faster), checked against the
-issue's targets. A JSON record (machine, load averages, every round) goes to
-bench/results/ unless --no-json.
+Timed workloads (bench/workloads.py, w2_mlp.py, w7_aggregation.py) are built
+once per engine, called once cold (plan building, compilation), then timed in
+``repeats`` rounds of ``number`` calls, the rounds of different engines
+interleaved so a change of machine load hits them alike; the table shows
+medians. W4 and W6 time phases in fresh processes (w4_w6_processes.py).
+Two tables follow: median time per unit of each engine, and every target
+of issue 6 as a ratio graphflow / baseline (below 1: graphflow is faster)
+with met / MISS and the margin. ``os.getloadavg()`` is recorded before and
+after each workload. A JSON record goes to bench/results/ unless --no-json.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import gc
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 import traceback
@@ -31,7 +33,9 @@ sys.path.insert(1, os.path.dirname(HERE))  # the repository, when graphflow is n
 
 import numpy as np  # noqa: E402
 
-from workloads import ENGINES, WORKLOADS, Unsupported  # noqa: E402
+import harness  # noqa: E402
+from harness import ENGINES, run_timed, stat  # noqa: E402
+from workloads import WORKLOADS  # noqa: E402
 
 
 def fmt_time(s: Optional[float]) -> str:
@@ -68,87 +72,46 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
-def _agree(a: Any, b: Any, rtol: float) -> bool:
+def _load() -> str:
+    return "/".join("%.2f" % x for x in os.getloadavg())
+
+
+def select(only: str) -> list:
+    """Workload keys for ``--only`` (``W2`` selects ``W2-SGD`` and ``W2-Adam``)."""
+    want = [k.strip() for k in only.split(",") if k.strip()]
+    if not want:
+        return list(WORKLOADS)
+    keys = [k for k in WORKLOADS if k in want or k.split("-")[0] in want]
+    unknown = [w for w in want if not any(k == w or k.split("-")[0] == w for k in WORKLOADS)]
+    if unknown:
+        raise ValueError("unknown workload(s) %s (known: %s)"
+                         % (unknown, ", ".join(WORKLOADS)))
+    return keys
+
+
+def run_one(key: str, opts: Any) -> dict:
+    """One workload: its parts (table rows), load averages and wall time."""
+    wl = WORKLOADS[key]
+    before, t0 = os.getloadavg(), time.perf_counter()
     try:
-        a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-        return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=rtol))
-    except (TypeError, ValueError):
-        return False
+        if wl.measure is not None:
+            parts = wl.measure(opts)
+        else:
+            parts = {key: run_timed(wl, opts.engines, opts.repeats, opts.scale)}
+    except Exception as ex:  # noqa: BLE001 - one broken workload must not stop the suite
+        parts = {}
+        err = {"error": "%s: %s" % (type(ex).__name__, ex),
+               "traceback": traceback.format_exc(limit=8)}
+    else:
+        err = None
+    out = {"title": wl.title, "load_before": before, "load_after": os.getloadavg(),
+           "wall_s": time.perf_counter() - t0, "parts": parts}
+    if err:
+        out.update(err)
+    return out
 
 
-def run_workload(wl: Any, engines: list, repeats: int, number_scale: float) -> dict:
-    """Build, cold-call and time ``wl`` on each engine; returns its JSON record."""
-    number = max(1, int(wl.number * number_scale))
-    rec: dict = {"title": wl.title, "unit": wl.unit, "number": number, "engines": {}}
-    fns: dict = {}
-    results: dict = {}
-    for eng in engines:
-        e: dict = rec["engines"].setdefault(eng, {})
-        try:
-            t0 = time.perf_counter()
-            fn = wl.build(eng)
-            t1 = time.perf_counter()
-            results[eng] = fn()
-            t2 = time.perf_counter()
-        except Unsupported as ex:
-            e.update(status="skipped", note=str(ex))
-            continue
-        except Exception as ex:  # noqa: BLE001 - one broken engine must not stop the run
-            e.update(status="error", note="%s: %s" % (type(ex).__name__, ex),
-                     traceback=traceback.format_exc(limit=4))
-            continue
-        e.update(status="ok", build_s=t1 - t0, first_call_s=t2 - t1, rounds=[])
-        fns[eng] = fn
-    ref = results.get("numpy")
-    for eng in fns:
-        if ref is not None and eng != "numpy":
-            rec["engines"][eng]["agrees_with_numpy"] = _agree(results[eng], ref, wl.rtol)
-    for _ in range(repeats):
-        for eng, fn in fns.items():
-            gc.collect()
-            gc.disable()
-            try:
-                t0 = time.perf_counter()
-                for _ in range(number):
-                    fn()
-                dt = time.perf_counter() - t0
-            finally:
-                gc.enable()
-            rec["engines"][eng]["rounds"].append(dt / number)
-    for eng in fns:
-        rounds = rec["engines"][eng]["rounds"]
-        rec["engines"][eng]["median_s"] = statistics.median(rounds)
-        rec["engines"][eng]["min_s"] = min(rounds)
-    gf = rec["engines"].get("graphflow", {}).get("median_s")
-    rec["ratios"] = {}
-    for eng in fns:
-        if eng != "graphflow" and gf is not None:
-            rec["ratios"][eng] = gf / rec["engines"][eng]["median_s"]
-    rec["targets"] = {eng: {"max_ratio": t, "met": (rec["ratios"][eng] <= t)
-                            if eng in rec["ratios"] else None}
-                      for eng, t in wl.targets.items()}
-    return rec
-
-
-def print_table(records: dict, engines: list) -> None:
-    """Median time per unit for each engine, then graphflow/baseline ratios."""
-    baselines = [e for e in engines if e != "graphflow"]
-    head = ["workload", "unit"] + engines + ["gf/" + e for e in baselines]
-    rows = []
-    for key, rec in records.items():
-        row = [key, rec["unit"]]
-        for eng in engines:
-            e = rec["engines"].get(eng, {})
-            row.append(fmt_time(e.get("median_s")) if e.get("status") == "ok"
-                       else e.get("status", "-"))
-        for eng in baselines:
-            r = rec["ratios"].get(eng)
-            cell = "-" if r is None else "%.3g" % r
-            t = rec["targets"].get(eng)
-            if t and t["met"] is not None:
-                cell += " (<=%g %s)" % (t["max_ratio"], "ok" if t["met"] else "MISS")
-            row.append(cell)
-        rows.append(row)
+def _table(head: list, rows: list) -> None:
     widths = [max(len(str(r[i])) for r in [head] + rows) for i in range(len(head))]
     line = "  ".join(h.ljust(w) for h, w in zip(head, widths))
     print(line)
@@ -157,51 +120,126 @@ def print_table(records: dict, engines: list) -> None:
         print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
 
 
+def print_times(records: dict, engines: list) -> None:
+    """Median time per unit: one row per part, one column per engine, then extras."""
+    rows = []
+    for rec in records.values():
+        for pk, part in rec["parts"].items():
+            row = [pk, part["unit"]]
+            for eng in engines:
+                e = part["engines"].get(eng, {})
+                row.append(fmt_time(stat(e)) if e.get("status") == "ok"
+                           else {"skipped": "skip"}.get(e.get("status"), e.get("status", "")))
+            extras = ["%s %s" % (n, fmt_time(stat(e)))
+                      for n, e in part["engines"].items()
+                      if n not in engines and e.get("status") == "ok"]
+            row.append(", ".join(extras))
+            rows.append(row)
+    _table(["part", "unit"] + engines + ["other baselines"], rows)
+
+
+def target_rows(records: dict) -> list:
+    rows = []
+    for rec in records.values():
+        for pk, part in rec["parts"].items():
+            for t in part["targets"]:
+                v, mx = t["value"], t["max"]
+                if v is None:
+                    verdict = "not measured"
+                elif t["met"]:
+                    verdict = "met (margin %.2fx)" % (mx / v) if v > 0 else "met"
+                else:
+                    verdict = "MISS (%.2fx too slow/large)" % (v / mx)
+                rows.append([pk, t["what"], "-" if v is None else "%.3g" % v,
+                             "%s %.3g" % ("<" if t["strict"] else "<=", mx), t["goal"],
+                             verdict])
+    return rows
+
+
+def print_targets(records: dict) -> None:
+    _table(["part", "ratio", "measured", "target", "goal", "verdict"], target_rows(records))
+
+
 def main(argv: Optional[list] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--only", default="", help="comma-separated workload keys (default: all)")
     p.add_argument("--engines", default=",".join(ENGINES),
                    help="comma-separated engines (default: %(default)s)")
     p.add_argument("--repeats", type=int, default=7, help="timed rounds per engine (default 7)")
-    p.add_argument("--quick", action="store_true", help="3 rounds of 1/5 the calls (smoke run)")
+    p.add_argument("--quick", action="store_true",
+                   help="smoke run: 3 rounds of 1/5 the calls, W4 N=200, one W6 process each")
+    p.add_argument("--stat", choices=("median", "min"), default="median",
+                   help="statistic of the rounds that times and ratios use (default median; "
+                   "min resists a busy machine)")
+    p.add_argument("--w4-n", type=int, default=None, help="W4 chain length (default 2000)")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="JSON directory")
     p.add_argument("--no-json", action="store_true", help="do not write the JSON record")
     args = p.parse_args(argv)
-    keys = [k.strip() for k in args.only.split(",") if k.strip()] or list(WORKLOADS)
-    unknown = [k for k in keys if k not in WORKLOADS]
-    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
-    bad_eng = [e for e in engines if e not in ENGINES]
-    if unknown or bad_eng or args.repeats < 1:
-        p.error("unknown workload(s) %s / engine(s) %s (known: %s / %s), or repeats < 1"
-                % (unknown, bad_eng, ", ".join(WORKLOADS), ", ".join(ENGINES)))
-    repeats, scale = (3, 0.2) if args.quick else (args.repeats, 1.0)
+    try:
+        keys = select(args.only)
+    except ValueError as e:
+        p.error(str(e))
+    args.engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    bad = [e for e in args.engines if e not in ENGINES]
+    if bad or args.repeats < 1:
+        p.error("unknown engine(s) %s (known: %s), or repeats < 1" % (bad, ", ".join(ENGINES)))
+    if args.quick:
+        args.repeats, args.scale = 3, 0.2
+    else:
+        args.scale = 1.0
+    if args.w4_n is None:
+        args.w4_n = 200 if args.quick else 2000
+    harness.STAT = args.stat + "_s"
     started = _dt.datetime.now(_dt.timezone.utc)
     load_before = os.getloadavg()
     records = {}
     for k in keys:
-        print("running %s: %s ..." % (k, WORKLOADS[k].title), file=sys.stderr, flush=True)
-        records[k] = run_workload(WORKLOADS[k], engines, repeats, scale)
+        print("running %s: %s (load %s) ..." % (k, WORKLOADS[k].title, _load()),
+              file=sys.stderr, flush=True)
+        records[k] = run_one(k, args)
     load_after = os.getloadavg()
     out = {
         "date_utc": started.isoformat(timespec="seconds"),
+        "argv": sys.argv[1:] if argv is None else list(argv),
         "machine": {"platform": platform.platform(), "cpu": _cpu_model(),
                     "cpus": os.cpu_count(), "load_before": load_before,
-                    "load_after": load_after},
+                    "load_after": load_after,
+                    "thread_env": {k: os.environ.get(k) for k in (
+                        "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
+                        "OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER", "GRAPHFLOW_PASSES",
+                        "GRAPHFLOW_PARALLEL_MIN_SIZE") if os.environ.get(k)}},
         "versions": _versions(),
-        "repeats": repeats,
+        "repeats": args.repeats, "w4_n": args.w4_n, "stat": args.stat,
         "workloads": records,
     }
-    print("graphflow benchmarks %s  |  %s, %d cpus  |  load %s -> %s  |  median of %d rounds"
+    print("graphflow benchmarks %s  |  %s, %d cpus  |  load %s -> %s  |  %s of %d rounds"
           % (out["date_utc"], out["machine"]["cpu"], out["machine"]["cpus"],
              "/".join("%.2f" % x for x in load_before),
-             "/".join("%.2f" % x for x in load_after), repeats))
-    print_table(records, engines)
+             "/".join("%.2f" % x for x in load_after), args.stat, args.repeats))
+    print()
+    print_times(records, args.engines)
+    print()
+    print_targets(records)
+    print()
     for k, rec in records.items():
-        for eng, e in rec["engines"].items():
-            if e.get("status") != "ok":
-                print("note: %s %s %s: %s" % (k, eng, e.get("status"), e.get("note")))
-            elif e.get("agrees_with_numpy") is False:
-                print("note: %s %s result differs from numpy's" % (k, eng))
+        print("note: %s load %s -> %s, %.1f s" % (
+            k, "/".join("%.2f" % x for x in rec["load_before"]),
+            "/".join("%.2f" % x for x in rec["load_after"]), rec["wall_s"]))
+        if "error" in rec:
+            print("note: %s failed: %s" % (k, rec["error"]))
+        for pk, part in rec["parts"].items():
+            for eng, e in part["engines"].items():
+                if e.get("status") == "error":
+                    print("note: %s %s error: %s" % (pk, eng, e.get("note")))
+                elif e.get("agrees_with_numpy") is False:
+                    print("note: %s %s result differs from numpy's" % (pk, eng))
+            for name, v in part.get("info", {}).items():
+                if name != "children":
+                    print("note: %s %s = %s" % (pk, name, v))
+    skipped = {e.get("note") for rec in records.values() for part in rec["parts"].values()
+               for e in part["engines"].values() if e.get("status") == "skipped"}
+    for note in sorted(n for n in skipped if n):
+        print("skipped: %s" % note)
     if not args.no_json:
         os.makedirs(args.out, exist_ok=True)
         path = os.path.join(args.out, "bench-%s.json" % started.strftime("%Y%m%d-%H%M%S"))

@@ -36,6 +36,8 @@ from graphflow.autodiff import *  # noqa: F401,F403
 from graphflow import initializers, losses, math, nn, random, test, train  # noqa: F401
 from graphflow import io, summary  # noqa: F401  (tf.io, tf.summary)
 from graphflow import contrib, keras, optimizers  # noqa: F401  (tf.contrib, tf.keras)
+from graphflow.keras.optimizers.optimizer_utils import (VariableAggregation,
+                                                        VariableSynchronization)
 from graphflow.io import (AttrValue, Event, GraphDef, HistogramProto, NodeDef, SessionLog,
                           Summary, import_graph_def, make_ndarray, make_tensor_proto)
 python_io = io  # TF1's tf.python_io (tf_record_iterator, TFRecordWriter)
@@ -57,7 +59,8 @@ __all__ = (
      "GPUOptions", "GraphOptions", "OptimizerOptions", "RunMetadata", "RunOptions",
      "InteractiveSession", "Session", "get_default_session", "DType", "as_dtype", "dtypes",
      "errors", "initializers", "losses", "math", "nn", "random", "test", "train", "io",
-     "python_io", "summary", "contrib", "keras", "optimizers", "AttrValue", "Event", "GraphDef", "HistogramProto", "NodeDef",
+     "python_io", "summary", "contrib", "keras", "optimizers", "VariableAggregation",
+     "VariableSynchronization", "AttrValue", "Event", "GraphDef", "HistogramProto", "NodeDef",
      "SessionLog", "Summary", "import_graph_def", "make_ndarray", "make_tensor_proto"]
     + dtypes.__all__ + array_ops.__all__ + clip_ops.__all__ + control_flow_ops.__all__ + data_flow_ops.__all__
     + init_ops.__all__ + linalg_ops.__all__ + math_ops.__all__ + reduction_ops.__all__ + nn_ops.__all__ + random_ops.__all__

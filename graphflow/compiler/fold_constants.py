@@ -39,7 +39,7 @@ def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
         op = n.op
         d = op.op_def
         if (n.folded is not None or op.type in NO_FOLD or d.stateful or n.control
-                or not op._outputs or any(t in ir.fed for t in op._outputs)
+                or not op._outputs or not op._inputs or any(t in ir.fed for t in op._outputs)
                 or any(t.dtype.is_ref_dtype for t in n.inputs)):
             continue
         known = _small_and_known(op, limit)

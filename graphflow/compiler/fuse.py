@@ -122,7 +122,16 @@ def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
         if len(members) >= 2:
             ir.groups.append(_make_group(ir, members))
             assigned.update(members)
-    return {"groups": [[op.name for op in g.ops] for g in ir.groups]}
+    dissolved = 0
+    while ir.groups:  # groups are convex one by one; two may still feed each other
+        cycle = schedule.group_cycle(ir, seq)
+        if not cycle:
+            break
+        victim = min(cycle, key=lambda g: len(g.ops))
+        ir.groups.remove(victim)
+        dissolved += 1
+    return {"groups": [[op.name for op in g.ops] for g in ir.groups],
+            "dissolved": ["%d groups (cycles)" % dissolved] if dissolved else []}
 
 
 def _grow(ir: IRGraph, root: Node, cand: dict, assigned: set, succ: dict, pos: dict,
@@ -242,8 +251,8 @@ def launch_fn(launcher: Any, n_out: int, inplace: Optional[tuple] = None,
             if not (b.size and x.base is None and x.size == b.size and x.dtype == out_dtypes[q]
                     and x.flags.writeable and x.flags.c_contiguous):
                 return launcher(*xs)
-            outs = [x.reshape(b.out_shape) if i == q else np.empty(b.out_shape, d)
-                    for i, d in enumerate(out_dtypes)]
+            xo = x if x.shape == b.out_shape else x.reshape(b.out_shape)
+            outs = [xo if i == q else np.empty(b.out_shape, d) for i, d in enumerate(out_dtypes)]
             b.kernel(*[xs[p].ravel() for p in b.in_order],
                      *[outs[i].reshape(-1) for i in b.out_order], *b.extra)
             return outs

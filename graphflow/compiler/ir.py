@@ -74,6 +74,9 @@ class IRGraph:
         self.nodes: dict = {}
         for i, op in enumerate(order):
             self.nodes[op] = Node(op, list(op._inputs), list(op._control_inputs), i)
+        for n in self.nodes.values():  # control edges from fed placeholders are satisfied
+            if any(c not in self.nodes for c in n.control):
+                n.control = [c for c in n.control if c in self.nodes]
         self.fetches = list(fetches)          # current value of each fetch
         self.orig_fetches = tuple(fetches)
         self.targets = list(targets)          # ops that must run

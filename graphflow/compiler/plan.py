@@ -1,82 +1,36 @@
-"""ExecutionPlan: prune the graph for one (feeds, fetches, targets) signature,
-order it, and bind each op's kernel to value slots.
+"""ExecutionPlan: the compiled IR bound to kernels and value slots.
 
-A plan is a flat list of steps ``(fn, in_slots, out_slots, op)``; the executor
-walks it with no per-op lookups. Ref inputs (variables) that an op reads as a
-value are dereferenced when the step runs, so in-place updates by earlier
-steps are visible (TF1 reference semantics).
+A plan is a flat list of steps ``(fn, in_slots, out_slots, node)``; ``node``
+is the Operation a step runs or a ``fuse.FusedGroup`` (``.ops``, ``.name``,
+``.type``). The executors walk the steps with no per-op lookups. Besides
+the steps a plan has ``feed_slots``, ``fetch_slots``, ``nslots``,
+``fetch_ref`` (fetches read from a variable cell), ``fetch_alias`` (fetched
+values that may alias state, a feed or a shared constant: copied),
+``deps`` (per step, the earlier steps it must wait for: producers of its
+inputs and the steps of its control inputs, a fused group taking its
+members' control edges) and ``_dead_after`` (per step, the slots no later
+step reads: ``runtime.memory.liveness``).
+
+Ref inputs (variables) that an op reads as a value are dereferenced when the
+step runs, so in-place updates by earlier steps are visible (TF1 reference
+semantics). ``ExecutionPlan(order, feeds, fetches, ctx)`` binds an order as
+given, with no passes; ``compiler.pipeline.compile_plan`` runs the passes
+first and hands over its ``ir``.
 """
 from __future__ import annotations
 
 import copy
-import heapq
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
+from graphflow.compiler import memory as memory_plan
+from graphflow.compiler import schedule
 from graphflow.compiler.accumulate import split_accumulations
-
-
-
-class PlanError(Exception):
-    """A graph that cannot be planned (e.g. a control-dependency cycle)."""
-
-
-def prune(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence[Any]) -> list:
-    """Ops needed for ``fetches``/``targets`` (data + control closure), stopping at feeds.
-
-    As in TF, a control edge from a fed Placeholder is satisfied by the feed
-    (the Placeholder itself does not run); other fed ops keep their control
-    edges.
-    """
-    fed = set(feeds)
-    fed_placeholders = {t.op for t in fed if t.op.type in _FEED_SATISFIES_CONTROL}
-    needed: dict = dict.fromkeys(fed_placeholders - set(targets), False)
-    stack = [t.op for t in fetches if t not in fed] + list(targets)
-    while stack:
-        op = stack.pop()
-        if op in needed:
-            continue
-        needed[op] = True
-        for t in op._inputs:
-            if t not in fed and t.op not in needed:
-                stack.append(t.op)
-        for c in op._control_inputs:
-            if c not in needed:
-                stack.append(c)
-    return [op for op, keep in needed.items() if keep]
-
-
-_FEED_SATISFIES_CONTROL = ("Placeholder", "PlaceholderV2")
-
-
-def toposort(ops: list, feeds: Sequence[Any]) -> list:
-    """Kahn's order over data and control edges; ties broken by creation order."""
-    fed = set(feeds)
-    opset = set(ops)
-    indeg = {op: 0 for op in ops}
-    users: dict = {op: [] for op in ops}
-    for op in ops:
-        deps = {t.op for t in op._inputs if t not in fed and t.op in opset}
-        deps.update(c for c in op._control_inputs if c in opset)
-        indeg[op] = len(deps)
-        for d in deps:
-            users[d].append(op)
-    ready = [(op._id, op) for op in ops if indeg[op] == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, op = heapq.heappop(ready)
-        order.append(op)
-        for u in users[op]:
-            indeg[u] -= 1
-            if indeg[u] == 0:
-                heapq.heappush(ready, (u._id, u))
-    if len(order) != len(ops):
-        stuck = sorted((op for op in ops if indeg[op] > 0), key=lambda o: o._id)
-        raise PlanError("Graph has a cycle through control or data edges involving node %s"
-                        % stuck[0].name)
-    return order
+from graphflow.compiler.fuse import FusedGroup, group_fn
+from graphflow.compiler.ir import IRGraph, Node
+from graphflow.compiler.prune import PlanError, prune, toposort  # noqa: F401 - re-exported
+from graphflow.runtime import memory
 
 
 def _wrap_deref(fn: Callable, ref_positions: tuple, nargs: int) -> Callable:
@@ -94,44 +48,85 @@ def _wrap_deref(fn: Callable, ref_positions: tuple, nargs: int) -> Callable:
     return run
 
 
+def _constant_fn(values: tuple) -> Callable:
+    if len(values) == 1:
+        v = values[0]
+        return lambda: v
+    return lambda: values
+
+
 class ExecutionPlan:
     """Prepared steps for one run signature."""
 
-    def __init__(self, ops: list, feeds: list, fetches: list, ctx: Any) -> None:
-        self.ops = ops
+    def __init__(self, ops: list, feeds: list, fetches: list, ctx: Any,
+                 targets: Sequence[Any] = (), ir: Optional[IRGraph] = None,
+                 options: Any = None) -> None:
+        if ir is None:
+            ir = IRGraph(ops, feeds, fetches, targets)
+        self.ir = ir
         self.feeds = tuple(feeds)
+        fed = ir.fed
+        units = schedule.final_order(ir, schedule.sequence_edges(ir)) if ir.groups \
+            else ir.ordered()
         slot_of: dict = {}
         for t in feeds:
             slot_of[t] = len(slot_of)
-        for op in ops:
-            for t in op._outputs:
+        for u in units:
+            for t in u._outputs if isinstance(u, FusedGroup) else u.op._outputs:
                 if t not in slot_of:
                     slot_of[t] = len(slot_of)
-        self.nslots = len(slot_of)
         self.feed_slots = [slot_of[t] for t in feeds]
-        fed = set(feeds)
         self.steps = []
-        for op in ops:
-            fn = op.op_def.kernel(op, ctx)
-            ins = tuple(slot_of[t] for t in op._inputs)
-            refs = tuple(i for i, t in enumerate(op._inputs)
-                         if t.dtype.is_ref_dtype and t not in fed
-                         and i not in op.op_def.ref_inputs)
-            if refs:
-                fn = _wrap_deref(fn, refs, len(ins))
-            outs = tuple(slot_of[t] for t in op._outputs if t not in fed)
-            if len(outs) != len(op._outputs):
-                fn = _drop_fed_outputs(fn, [t not in fed for t in op._outputs])
-            self.steps.append((fn, ins, outs, op))
+        self.ops = []
+        for u in units:
+            if isinstance(u, FusedGroup):
+                self.ops.extend(u.ops)
+                self.steps.append((group_fn(u, ctx), tuple(slot_of[t] for t in u._inputs),
+                                   tuple(slot_of[t] for t in u._outputs), u))
+                continue
+            self.ops.append(u.op)
+            self.steps.append(self._node_step(u, ctx, slot_of, fed))
         # AccumulateNV2: one add step per term, right after its producer (autodiff helper)
         self.steps = split_accumulations(self.steps, self.feed_slots, ctx)
+        for old in ir.replaced:  # tensors passes removed read their replacement's slot
+            cur = ir.current(old)
+            if cur in slot_of and old not in slot_of:
+                slot_of[old] = slot_of[cur]
         self.slot_of = slot_of
-        self.fetch_slots = [slot_of[t] for t in fetches]
-        self.fetch_ref = [t.dtype.is_ref_dtype and t not in fed for t in fetches]
-        self.fetch_alias = [_may_alias_state(t, fed) for t in fetches]
+        self.nslots = max(slot_of.values(), default=-1) + 1
+        cur_fetches = [ir.current(t) for t in fetches]
+        self.fetch_slots = [slot_of[t] for t in cur_fetches]
+        self.fetch_ref = [t.dtype.is_ref_dtype and t not in fed for t in cur_fetches]
+        self.fetch_alias = _fetch_alias(ir, fetches, cur_fetches, self.fetch_slots)
         # True when every fetched value can be returned as is (0-d -> scalar).
         self.plain_fetches = not any(self.fetch_ref) and not any(self.fetch_alias)
+        self.deps = _step_deps(self.steps, ir)
+        self.inplace: list = []
+        if options is not None and getattr(options, "inplace", False):
+            self.inplace = memory_plan.plan_inplace(self, ir, ctx)
+        memory.liveness(self)
+        stats = memory_plan.static_memory(self, ir)
+        self.buffers = stats.buffers
+        self.peak_bytes = stats.peak_bytes
+        self.peak_bytes_exact = stats.exact
         self.runs = 0
+
+    def _node_step(self, n: Node, ctx: Any, slot_of: dict, fed: frozenset) -> tuple:
+        op = n.op
+        outs = tuple(slot_of[t] for t in op._outputs if t not in fed)
+        keep = [t not in fed for t in op._outputs]
+        if n.folded is not None:
+            vals = tuple(v for v, k in zip(n.folded, keep) if k)
+            return (_constant_fn(vals), (), outs, op)
+        fn = op.op_def.kernel(op, ctx)
+        ins = tuple(slot_of[t] for t in n.inputs)
+        refs = tuple(i for i, t in enumerate(n.inputs)
+                     if t.dtype.is_ref_dtype and t not in fed and i not in op.op_def.ref_inputs)
+        if refs:
+            fn = _wrap_deref(fn, refs, len(ins))
+        if len(outs) != len(op._outputs):
+            fn = _drop_fed_outputs(fn, keep)
+        return (fn, ins, outs, op)
 
     def with_feed_order(self, feeds: list) -> "ExecutionPlan":
         """The same plan taking its feed values in the order of ``feeds``."""
@@ -141,6 +136,69 @@ class ExecutionPlan:
         return view
 
 
+def _step_deps(steps: list, ir: IRGraph) -> list:
+    """Per step: sorted earlier steps it waits for (data slots and control edges)."""
+    writer: dict = {}
+    step_of: dict = {}
+    out = []
+    for k, (_, ins, outs, node) in enumerate(steps):
+        deps: set = set()
+        for s in ins:
+            w = writer.get(s)
+            if w is not None:
+                deps.add(w)
+        for s in outs:
+            w = writer.get(s)
+            if w is not None:
+                deps.add(w)
+        members = node.ops if isinstance(node, FusedGroup) else (node,)
+        for op in members:
+            n = ir.nodes.get(op)
+            for c in (n.control if n is not None else ()):
+                d = step_of.get(c)
+                if d is not None:
+                    deps.add(d)
+        for s in outs:
+            writer[s] = k
+        for op in members:
+            step_of[op] = k
+        deps.discard(k)
+        out.append(tuple(sorted(deps)))
+    return out
+
+
+def _fetch_alias(ir: IRGraph, orig: list, cur: list, slots: list) -> list:
+    """Per fetch: True when the value must be copied before it is returned."""
+    out = []
+    seen: set = set()
+    for t0, t, s in zip(orig, cur, slots):
+        p = ir.producer(t)
+        alias = (s in seen or _aliases_state(ir, t)
+                 or (p is not None and p.folded is not None and p.op.type != "Const")
+                 or (t is not t0 and p is not None and p.op.type == "Const"))
+        seen.add(s)
+        out.append(alias)
+    return out
+
+
+def _aliases_state(ir: IRGraph, t: Any) -> bool:
+    """True when ``t`` may be a variable's buffer or the caller's own fed array."""
+    for _ in range(64):
+        if t in ir.fed or t.dtype.is_ref_dtype:
+            return True
+        n = ir.producer(t)
+        if n is None or n.folded is not None:
+            return False
+        d = n.op.op_def
+        fwd = getattr(d, "forwards", None)
+        if fwd is None:  # ops whose result may be a view of an input (Reshape, ...)
+            fwd = getattr(d, "view_of", None)
+        if fwd is None or fwd >= len(n.inputs):
+            return False
+        t = n.inputs[fwd]
+    return True
+
+
 def _drop_fed_outputs(fn: Callable, keep: list) -> Callable:
     def run(*args: Any) -> Any:
         r = fn(*args)
@@ -148,25 +206,6 @@ def _drop_fed_outputs(fn: Callable, keep: list) -> Callable:
         kept = tuple(v for v, k in zip(r, keep) if k)
         return kept[0] if len(kept) == 1 else kept
     return run
-
-
-def _may_alias_state(t: Any, fed: set) -> bool:
-    """True when the fetched value may be a variable's buffer or the caller's
-    own fed array (it is then copied)."""
-    seen = 0
-    while seen < 64:
-        if t in fed:
-            return True
-        if t.dtype.is_ref_dtype:
-            return True
-        fwd = getattr(t.op.op_def, "forwards", None)
-        if fwd is None:  # ops whose result may be a view of an input (Reshape, ...)
-            fwd = getattr(t.op.op_def, "view_of", None)
-        if fwd is None:
-            return False
-        t = t.op._inputs[fwd]
-        seen += 1
-    return True
 
 
 def check_feed(t: Any, value: Any) -> np.ndarray:

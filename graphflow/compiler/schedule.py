@@ -85,13 +85,8 @@ def successors(ir: IRGraph, seq: dict) -> dict:
     return succ
 
 
-def final_order(ir: IRGraph, seq: dict) -> list:
-    """Plan units (nodes, and fusion groups in place of their members) in run order.
-
-    Kahn's algorithm over data, control and sequence edges between units;
-    among ready units the one whose first member came first in TF1's order
-    runs first, so without fusion this is TF1's order itself.
-    """
+def _contract(ir: IRGraph, seq: dict) -> tuple:
+    """(units, priorities, unit successor sets, in-degrees) with groups contracted."""
     unit_of: dict = {}
     units: list = []
     for g in ir.groups:
@@ -104,29 +99,70 @@ def final_order(ir: IRGraph, seq: dict) -> list:
             units.append(n)
     prio = [u.pos if isinstance(u, Node) else min(ir.nodes[op].pos for op in u.ops)
             for u in units]
-    succ = successors(ir, seq)
     users: list = [set() for _ in units]
     indeg = [0] * len(units)
-    for a, bs in succ.items():
+    for a, bs in successors(ir, seq).items():
         ua = unit_of[a]
         for b in bs:
             ub = unit_of[b]
             if ub != ua and ub not in users[ua]:
                 users[ua].add(ub)
                 indeg[ub] += 1
+    return units, prio, users, indeg
+
+
+def _kahn(units: list, prio: list, users: list, indeg: list) -> list:
+    indeg = list(indeg)
     ready = [(prio[u], u) for u in range(len(units)) if indeg[u] == 0]
     heapq.heapify(ready)
     out: list = []
     while ready:
         _, u = heapq.heappop(ready)
-        out.append(units[u])
+        out.append(u)
         for v in users[u]:
             indeg[v] -= 1
             if indeg[v] == 0:
                 heapq.heappush(ready, (prio[v], v))
-    if len(out) != len(units):
-        raise AssertionError("compiler: fusion produced a cycle")  # fuse.py keeps groups convex
     return out
+
+
+def final_order(ir: IRGraph, seq: dict) -> list:
+    """Plan units (nodes, and fusion groups in place of their members) in run order.
+
+    Kahn's algorithm over data, control and sequence edges between units;
+    among ready units the one whose first member came first in TF1's order
+    runs first, so without fusion this is TF1's order itself.
+    """
+    units, prio, users, indeg = _contract(ir, seq)
+    order = _kahn(units, prio, users, indeg)
+    if len(order) != len(units):
+        raise AssertionError("compiler: fusion produced a cycle")  # fuse.py breaks cycles
+    return [units[u] for u in order]
+
+
+def group_cycle(ir: IRGraph, seq: dict) -> list:
+    """Fusion groups on one cycle of the contracted graph ([] when it is acyclic).
+
+    Each group is convex on its own, but two groups can still feed each
+    other (a -> b and b' -> a' with {a, a'} and {b, b'} fused).
+    """
+    units, prio, users, indeg = _contract(ir, seq)
+    done = set(_kahn(units, prio, users, indeg))
+    if len(done) == len(units):
+        return []
+    stuck = [u for u in range(len(units)) if u not in done]
+    prev: dict = {}
+    for u in stuck:  # a stuck unit always has a stuck predecessor: walk backwards
+        for v in users[u]:
+            if v not in done:
+                prev.setdefault(v, u)
+    u, path, seen = stuck[0], [], {}
+    while u not in seen:
+        seen[u] = len(path)
+        path.append(u)
+        u = prev[u]
+    cycle = path[seen[u]:]
+    return [units[w] for w in cycle if not isinstance(units[w], Node)]
 
 
 def reaches(succ: dict, pos: dict, starts: Any, targets: set, limit: int, budget: int = 512) -> bool:

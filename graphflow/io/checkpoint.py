@@ -143,6 +143,19 @@ def atomic_write(path: str, data: bytes) -> None:
     _fsync_dir(os.path.dirname(path))
 
 
+def path_inside(path: str, directory: str) -> bool:
+    """Whether ``path`` lies in ``directory`` or below it: lexically (``..``
+    resolved), or after resolving symbolic links on both sides."""
+    for norm in (os.path.abspath, os.path.realpath):
+        d, p = norm(directory or "."), norm(path)
+        try:
+            if os.path.commonpath([d, p]) == d:
+                return True
+        except ValueError:  # different drives (Windows)
+            pass
+    return False
+
+
 def _remove_quietly(path: str) -> None:
     try:
         os.remove(path)
@@ -308,13 +321,19 @@ class BundleReader:
         return np.array(_decode(buf, dtype, shape, key), copy=True)
 
 
-def checkpoint_files(prefix: str, meta_graph_suffix: str = "meta") -> list:
-    """Existing files of the checkpoint ``prefix`` (index, data shards, meta graph)."""
+def checkpoint_files(prefix: str, meta_graph_suffix: str = "meta",
+                     temporaries: bool = False) -> list:
+    """Existing files of the checkpoint ``prefix`` (index, data shards, meta graph;
+    the index first). With ``temporaries``, also the temporary files of saves of
+    ``prefix`` that never finished (a killed process leaves them behind)."""
     pattern = glob.escape(prefix)
     out = glob.glob(pattern + INDEX_SUFFIX) + glob.glob(pattern + ".data-?????-of-?????")
     meta = prefix + "." + meta_graph_suffix
     if os.path.exists(meta):
         out.append(meta)
+    if temporaries:
+        out += glob.glob(pattern + INDEX_SUFFIX + ".tmp*")
+        out += glob.glob(pattern + ".data-?????-of-?????.tmp*")
     return out
 
 

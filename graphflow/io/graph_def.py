@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import heapq
 import os
-import tempfile
 from typing import Any, Optional
 
 from graphflow import errors
 from graphflow.framework import graph as graph_mod
 from graphflow.framework import op_def as op_def_mod
 from graphflow.framework.operation import Operation, Tensor
+from graphflow.io import checkpoint as ckpt_io
 from graphflow.io import proto
 from graphflow.io.tensor_proto import attr_from_proto, attr_value, shape_to_proto
 
@@ -167,25 +167,25 @@ def write_graph(graph_or_graph_def: Any, logdir: str, name: str, as_text: bool =
 
     Text format (``text_format.MessageToString``) by default, else the
     deterministic binary serialization. Creates ``logdir``; writes a temporary
-    file in it and renames it into place. Returns the path.
+    file in it, fsyncs and renames it into place, so the target is either the
+    old file or the complete new one, even if the process is killed. Returns
+    the path.
+
+    Raises:
+      ValueError: ``name`` is absolute or leads outside ``logdir`` (``..``).
     """
     gd = _as_graph_def_proto(graph_or_graph_def)
     if as_text:
         data = proto.text_format.MessageToString(gd).encode("utf-8")
     else:
         data = gd.SerializeToString(deterministic=True)
-    os.makedirs(logdir, exist_ok=True)
     path = os.path.join(logdir, name)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(name),
-                               dir=os.path.dirname(path) or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    if not name or "\0" in name or os.path.isabs(name) or \
+            not ckpt_io.path_inside(path, logdir) or ckpt_io.path_inside(logdir, path):
+        raise ValueError("write_graph: name %r must name a file inside logdir %r"
+                         % (name, logdir))
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    ckpt_io.atomic_write(path, data)
     return path
 
 

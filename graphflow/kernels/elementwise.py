@@ -138,47 +138,48 @@ class FusedLauncher:
         return outs
 
 
-def make_elementwise(expr: str, out_dtype: Any, check: Optional[Callable] = None,
-                     arity: Optional[int] = None) -> Callable:
+def make_elementwise(expr: str, out_dtype: Any, check: Optional[Callable] = None) -> Callable:
     """Kernel callable for ``expr`` (inputs ``{0}``, ``{1}``...) producing ``out_dtype``.
 
     ``check(*arrays)`` may raise KernelError before any work (e.g. integer
-    division by zero), so kernels never see invalid input. With ``arity`` the
-    callable takes exactly that many arrays (1 and 2 get lean fast paths).
+    division by zero), so kernels never see invalid input. One or two inputs
+    of one shape below ``PARALLEL_MIN_SIZE`` elements (the common case) call
+    the serial all-``f`` kernel directly; everything else goes through a
+    ``FusedLauncher``, which picks the same kernel for that case.
     """
-    if arity is None:
-        launchers: dict = {}
+    launchers: dict = {}
+    out_np = np.dtype(out_dtype)
+    direct: dict = {}  # number of inputs -> serial all-"f" kernel (False: use the launcher)
 
-        def run(*xs: np.ndarray) -> np.ndarray:
-            fn = launchers.get(len(xs))
-            if fn is None:
-                fn = launchers[len(xs)] = make_elementwise(expr, out_dtype, check, len(xs))
-            return fn(*xs)
-        return run
-    fl = FusedLauncher([(expr, range(arity))], arity, [arity], out_dtype, [out_dtype], check)
-    odt = fl.out_dtypes[0]
-    bindings = fl._bindings  # one node: canonical input order is the caller's order
-    if arity == 1:
-        def run1(x: np.ndarray) -> np.ndarray:
-            if check is not None:
-                check(x)
-            b = bindings.get(((x.shape,), None)) or fl.bind((x.shape,))
-            out = np.empty(b.out_shape, odt)
-            if b.size:
-                b.kernel(x.ravel(), out.reshape(-1))
-            return out
-        return run1
-    if arity == 2:
-        def run2(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-            if check is not None:
-                check(x, y)
-            b = bindings.get(((x.shape, y.shape), None)) or fl.bind((x.shape, y.shape))
-            out = np.empty(b.out_shape, odt)
-            if b.size:
-                b.kernel(x.ravel(), y.ravel(), out.reshape(-1), *b.extra)
-            return out
-        return run2
+    def direct_kernel(n: int) -> Any:
+        fk = fused_kernel([(expr, tuple(range(n)))], "f" * n, [n], out_np.name, False)
+        ok = fk.in_order == tuple(range(n)) and fk.out_order == (0,)
+        k = direct[n] = fk.kernel if ok else False
+        return k
 
-    def runn(*xs: np.ndarray) -> np.ndarray:
+    def run(*xs: np.ndarray) -> np.ndarray:
+        n = len(xs)
+        if check is None and n <= 2:
+            shape = xs[0].shape
+            if n == 1 or xs[1].shape == shape:
+                out = np.empty(shape, out_np)
+                size = out.size
+                if size < PARALLEL_MIN_SIZE:
+                    k = direct.get(n)
+                    if k is None:
+                        k = direct_kernel(n)
+                    if k is not False:
+                        if size == 0:
+                            return out
+                        if n == 1:
+                            k(xs[0].ravel(), out.ravel())
+                        else:
+                            k(xs[0].ravel(), xs[1].ravel(), out.ravel())
+                        return out
+        fl = launchers.get(n)
+        if fl is None:
+            fl = launchers[n] = FusedLauncher([(expr, range(n))], n, [n], out_dtype,
+                                              [out_dtype], check)
         return fl(*xs)[0]
-    return runn
+
+    return run

@@ -42,26 +42,43 @@ def fsigmoid(x):
     return 1 / (1 + np.exp(-x))
 
 
+def _np_exp(x):
+    return np.exp(x)
+
+
+def _np_log(x):
+    return np.log(x)
+
+
+def _np_tanh(x):
+    return np.tanh(x)
+
+
+def _np_sigmoid(x):
+    return 1 / (1 + np.exp(-x))
+
+
+# The overloads return plain Python functions (inlined at Numba IR level);
+# wrapping the fast versions in lambdas trips Numba's SSA check when one
+# kernel inlines the same helper twice.
 @overload(fexp, inline="always")
 def _fexp(x):
-    return (lambda x: exp32(x)) if _is_f32(x) else (lambda x: np.exp(x))
+    return exp32.py_func if _is_f32(x) else _np_exp
 
 
 @overload(flog, inline="always")
 def _flog(x):
-    return (lambda x: log32(x)) if _is_f32(x) else (lambda x: np.log(x))
+    return log32.py_func if _is_f32(x) else _np_log
 
 
 @overload(ftanh, inline="always")
 def _ftanh(x):
-    return (lambda x: tanh32(x)) if _is_f32(x) else (lambda x: np.tanh(x))
+    return tanh32.py_func if _is_f32(x) else _np_tanh
 
 
 @overload(fsigmoid, inline="always")
 def _fsigmoid(x):
-    if _is_f32(x):
-        return lambda x: sigmoid32(x)
-    return lambda x: 1 / (1 + np.exp(-x))
+    return sigmoid32.py_func if _is_f32(x) else _np_sigmoid
 
 
 @njit(inline="always")

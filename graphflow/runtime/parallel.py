@@ -90,7 +90,7 @@ class _Graph:
     """
 
     __slots__ = ("source", "feed_slots", "steps", "users", "ndeps", "roots", "uses",
-                 "frees", "template", "nsteps", "fetch_slots")
+                 "frees", "template", "nsteps", "fetch_slots", "chain")
 
     def __init__(self, plan: Any) -> None:
         self.source = plan.steps
@@ -119,6 +119,9 @@ class _Graph:
             for d in ds or ():
                 users[d].append(k)
         self.steps = steps
+        live = [k for k, ds in enumerate(live_deps) if ds is not None]
+        # One valid order only (each step waits for the one before): no parallelism.
+        self.chain = all(a in live_deps[b] for a, b in zip(live, live[1:]))
         self.users = [tuple(sorted(u)) for u in users]
         self.ndeps = [len(ds) if ds is not None else -1 for ds in live_deps]
         self.roots = [k for k, n in enumerate(self.ndeps) if n == 0]
@@ -197,7 +200,7 @@ PLAN_ORDER = SchedulePolicy()
 
 # --- one run -----------------------------------------------------------------------------
 class _Run:
-    __slots__ = ("g", "vals", "pending", "uses", "ready", "cond", "remaining", "active",
+    __slots__ = ("g", "vals", "pending", "uses", "ready", "lock", "cond", "remaining", "active",
                  "helpers", "waiting", "error", "deadline", "observer", "policy")
 
     def __init__(self, g: _Graph, feed_values: Sequence[Any], policy: SchedulePolicy,
@@ -214,7 +217,8 @@ class _Run:
         for k in g.roots:
             policy.push(ready, k)
         self.ready = ready
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()
+        self.cond: Any = None  # made when the caller first waits (on ``lock``)
         self.remaining = g.nsteps
         self.active = 0       # steps running now
         self.helpers = 0      # pool workers on this run (or queued to join it)
@@ -274,6 +278,9 @@ class ParallelExecutor:
             return (executor.execute_with_timeout(plan, feed_values, timeout_ms)
                     if timeout_ms > 0 else executor.execute(plan, feed_values))
         g = _graph_of(plan)
+        if g.chain and observer is None:  # one possible order: the sequential loop
+            return (executor.execute_with_timeout(plan, feed_values, timeout_ms)
+                    if timeout_ms > 0 else executor.execute(plan, feed_values))
         if timeout_ms > 0:
             deadline = time.monotonic() + timeout_ms / 1000.0
         else:
@@ -317,60 +324,81 @@ def _worker_loop(tokens: queue.SimpleQueue) -> None:
 
 
 def _work(run: _Run, ex: ParallelExecutor, caller: bool) -> None:
-    """Start ready steps of ``run`` until none is left (a worker) or the run ends (caller)."""
+    """Start ready steps of ``run`` until none is left (a worker) or the run ends (caller).
+
+    A thread that finishes a step making exactly one step ready, with no other
+    ready step waiting, runs it next itself (any policy would pick it).
+    """
     g = run.g
     steps, users, frees, vals = g.steps, g.users, g.frees, run.vals
-    cond, policy, ready = run.cond, run.policy, run.ready
+    lock, policy, ready = run.lock, run.policy, run.ready
+    pending, uses = run.pending, run.uses
     observer = run.observer
     clock = time.perf_counter_ns
     tid = threading.get_native_id() if observer is not None else 0
     k = -1
     while True:
-        with cond:
+        with lock:
+            nxt = -1
             if k >= 0:  # finish the step this thread just ran
                 run.active -= 1
                 run.remaining -= 1
-                pending, uses = run.pending, run.uses
                 for u in users[k]:
                     pending[u] -= 1
                     if pending[u] == 0:
-                        policy.push(ready, u)
+                        if nxt < 0 and not ready:
+                            nxt = u
+                        else:
+                            if nxt >= 0:
+                                policy.push(ready, nxt)
+                                nxt = -2
+                            policy.push(ready, u)
                 for s in frees[k]:
                     uses[s] -= 1
                     if uses[s] <= 0:
                         vals[s] = None
                 if run.waiting and (run.remaining == 0 or (run.error is not None
                                                            and run.active == 0)):
-                    cond.notify()
-            while True:
-                if run.error is not None or run.remaining == 0:
-                    if not caller:
+                    run.cond.notify()
+            if nxt >= 0 and run.error is None:
+                k = nxt
+            else:
+                while True:
+                    if run.error is not None or run.remaining == 0:
+                        if not caller:
+                            run.helpers -= 1
+                            return
+                        if run.active == 0:
+                            return
+                    elif ready:
+                        break
+                    elif not caller:
                         run.helpers -= 1
                         return
-                    if run.active == 0:
-                        return
-                elif ready:
-                    break
-                elif not caller:
-                    run.helpers -= 1
-                    return
-                run.waiting = True
-                cond.wait()
-                run.waiting = False
-            k = policy.pick(ready)
+                    if run.cond is None:
+                        run.cond = threading.Condition(lock)
+                    run.waiting = True
+                    run.cond.wait()
+                    run.waiting = False
+                k = policy.pick(ready)
+                if ready:  # more work: wake the caller, else ask the pool for a thread
+                    if run.waiting:
+                        run.cond.notify()
+                    else:
+                        ex._offer(run)
             run.active += 1
-            if ready:  # more work: wake the caller, else ask the pool for a thread
-                if run.waiting:
-                    cond.notify()
-                else:
-                    ex._offer(run)
         fn, ins, outs, node = steps[k]
         try:
-            if observer is None:
-                r = fn(*[vals[i] for i in ins])
-            else:
+            if observer is not None:
                 t0 = clock()
+            n = len(ins)
+            if n == 1:
+                r = fn(vals[ins[0]])
+            elif n == 2:
+                r = fn(vals[ins[0]], vals[ins[1]])
+            else:
                 r = fn(*[vals[i] for i in ins])
+            if observer is not None:
                 observer(k, t0, clock(), tid, r)
             if len(outs) == 1:
                 vals[outs[0]] = r
@@ -378,12 +406,12 @@ def _work(run: _Run, ex: ParallelExecutor, caller: bool) -> None:
                 for s, v in zip(outs, r):
                     vals[s] = v
         except BaseException as e:  # noqa: BLE001 - the first failure is the run's error
-            with cond:
+            with lock:
                 if run.error is None:
                     run.error = (k, e)
                 run.active -= 1
                 if run.waiting and run.active == 0:
-                    cond.notify()
+                    run.cond.notify()
             k = -1
 
 

@@ -323,14 +323,31 @@ class BaseSession:
         return plan if plan.feeds == feeds else plan.with_feed_order(list(feeds))
 
     def _build_plan(self, feeds: tuple, fl: _Fetches) -> plan_mod.ExecutionPlan:
+        """Compile the signature (compiler/pipeline.py; passes from the ConfigProto
+        and ``GRAPHFLOW_PASSES``)."""
+        from graphflow.compiler import pipeline
+        from graphflow.compiler.options import CompileOptions
         with self._lock:
-            ops = plan_mod.prune(fl.tensors, fl.targets, feeds)
             try:
-                order = plan_mod.toposort(ops, feeds)
+                plan = pipeline.compile_plan(fl.tensors, fl.targets, feeds, self._state,
+                                             CompileOptions.from_config(self._config))
             except plan_mod.PlanError as e:
                 raise errors.InvalidArgumentError(None, None, str(e)) from None
             self.plan_builds += 1
-            return plan_mod.ExecutionPlan(order, list(feeds), fl.tensors, self._state)
+            return plan
+
+    def compiled_plan(self, fetches: Any, feed_dict: Optional[dict] = None) -> Any:
+        """The compiler's report for running ``fetches`` with ``feed_dict``'s keys fed.
+
+        Compiles the signature like ``run`` would (and caches it), runs
+        nothing, and returns a ``compiler.pipeline.CompileReport``: ops
+        before/after each pass, fused groups, steps, buffers, peak bytes.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        fl = _Fetches(self._graph, fetches)
+        feeds = tuple(self._feed_key(k) for k in (feed_dict or {}))
+        return self._plan_for(feeds, fl).report
 
     def make_callable(self, fetches: Any, feed_list: Optional[list] = None,
                       accept_options: bool = False) -> Any:

@@ -21,7 +21,12 @@ from typing import Any, Optional
 
 from graphflow.framework import graph as graph_mod
 from graphflow.io import proto
-from graphflow.io.tf_record import encode_record
+from graphflow.io.tf_record import encode_record, scan_tail
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, no tail repair
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = ["FileWriter", "FileWriterCache", "EventFileWriter"]
 
@@ -31,7 +36,14 @@ FILE_VERSION = "brain.Event:2"
 
 def event_file_name(logdir: str, suffix: Optional[str] = None,
                     seconds: Optional[int] = None) -> str:
-    """``logdir/events.out.tfevents.<10-digit seconds>.<hostname><suffix>``."""
+    """``logdir/events.out.tfevents.<10-digit seconds>.<hostname><suffix>``.
+
+    Raises ValueError when ``suffix`` holds a path separator or NUL: the file
+    always lies directly in ``logdir``.
+    """
+    if suffix and any(c in suffix for c in ("/", "\\", "\0")):
+        raise ValueError("filename_suffix must not contain path separators or NUL "
+                         "characters: %r" % (suffix,))
     seconds = int(time.time()) if seconds is None else seconds
     return os.path.join(logdir, "events.out.tfevents.%010d.%s%s"
                         % (seconds, socket.gethostname(), suffix or ""))
@@ -54,6 +66,39 @@ def _close_open_writers() -> None:
             pass
 
 
+def _claim(f: Any, path: str) -> None:
+    """Prepare the event file ``f`` (opened for appending) for a new writer.
+
+    Reopening a name used within the same second appends to that file. When
+    its previous writer died mid-record (SIGKILL, full disk, power loss), the
+    file ends in a partial record; records appended after it could never be
+    read (readers stop at the DataLossError), so the partial record is cut off
+    first. That is done only while no other writer has the file open: each
+    writer holds a shared ``flock`` on it, and the cut needs the exclusive lock
+    (without ``fcntl``, e.g. on Windows, nothing is cut).
+    """
+    if fcntl is None:
+        return
+    fd = f.fileno()
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # another live writer appends to this file: leave its records alone
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        return
+    try:
+        with open(path, "rb") as r:
+            end, state = scan_tail(r)
+        if state == "torn":
+            _LOG.warning("%s ends in a partial record (its writer died mid-write); "
+                         "cutting %d bytes before appending", path,
+                         os.fstat(fd).st_size - end)
+            os.ftruncate(fd, end)
+        elif state == "corrupt":
+            _LOG.warning("%s has a corrupt record at byte %d; appending after it", path, end)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+
+
 class EventFileWriter:
     """Writes Event protos to one event file from a background thread."""
 
@@ -71,6 +116,11 @@ class EventFileWriter:
         seconds = int(time.time())
         self._path = event_file_name(self._logdir, self._suffix, seconds)
         self._file = open(self._path, "ab")
+        try:
+            _claim(self._file, self._path)
+        except BaseException:
+            self._file.close()
+            raise
         first = proto.Event(wall_time=float(seconds), step=0, file_version=FILE_VERSION)
         self._file.write(encode_record(first.SerializeToString()))
         self._file.flush()

@@ -119,12 +119,26 @@ def get_checkpoint_state(checkpoint_dir: str,
         return None
     if not state.model_checkpoint_path:
         raise ValueError("Invalid checkpoint state loaded from " + checkpoint_dir)
-    if not os.path.isabs(state.model_checkpoint_path):
-        state.model_checkpoint_path = os.path.join(checkpoint_dir, state.model_checkpoint_path)
-    state.all_model_checkpoint_paths = [
-        p if os.path.isabs(p) else os.path.join(checkpoint_dir, p)
-        for p in state.all_model_checkpoint_paths]
+    state.model_checkpoint_path = _confine(state.model_checkpoint_path, checkpoint_dir, path)
+    state.all_model_checkpoint_paths = [_confine(p, checkpoint_dir, path)
+                                        for p in state.all_model_checkpoint_paths]
     return state
+
+
+def _confine(entry: str, checkpoint_dir: str, state_path: str) -> str:
+    """A state-file entry as a path: relative ones joined to ``checkpoint_dir``
+    (TF's rule). An entry resolving outside the directory (``../x``, a foreign
+    absolute path: a crafted or moved state file) is taken as the checkpoint of
+    that base name inside the directory, so that neither restoring nor a Saver's
+    cleanup of old checkpoints (``recover_last_checkpoints``) touches files elsewhere.
+    """
+    full = entry if os.path.isabs(entry) else os.path.join(checkpoint_dir, entry)
+    if ckpt_io.path_inside(full, checkpoint_dir):
+        return full
+    inside = os.path.join(checkpoint_dir, os.path.basename(entry))
+    _log.warning("%s names %s, outside %s; using %s instead", state_path, entry,
+                 checkpoint_dir, inside)
+    return inside
 
 
 def checkpoint_exists(checkpoint_prefix: str) -> bool:
@@ -147,8 +161,9 @@ def latest_checkpoint(checkpoint_dir: str, latest_filename: Optional[str] = None
 
 def remove_checkpoint(checkpoint_prefix: str, checkpoint_format_version: int = SaverDef.V2,
                       meta_graph_suffix: str = "meta") -> None:
-    """Delete the files of one checkpoint (``tf.train.remove_checkpoint``)."""
-    for p in ckpt_io.checkpoint_files(checkpoint_prefix, meta_graph_suffix):
+    """Delete the files of one checkpoint (``tf.train.remove_checkpoint``), the
+    index first, and the temporary files of interrupted saves of that prefix."""
+    for p in ckpt_io.checkpoint_files(checkpoint_prefix, meta_graph_suffix, temporaries=True):
         try:
             os.remove(p)
         except FileNotFoundError:
@@ -416,6 +431,9 @@ class Saver:
             latest_filename = "checkpoint"
         if os.path.split(latest_filename)[0]:
             raise ValueError("'latest_filename' must not contain path components")
+        if any(c in meta_graph_suffix for c in ("/", "\\", "\0")):
+            raise ValueError("'meta_graph_suffix' must not contain path components: %r"
+                             % (meta_graph_suffix,))
         save_path = os.fspath(save_path)
         if global_step is not None:
             if not isinstance(global_step, numbers.Number):

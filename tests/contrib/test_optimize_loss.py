@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 import graphflow as tf
-import graphflow.contrib  # noqa: F401  (tf.contrib until the lead wires it)
-import graphflow.summary  # noqa: F401
 from graphflow.contrib.layers import (OPTIMIZER_CLS_NAMES, OPTIMIZER_SUMMARIES,
                                       adaptive_clipping_fn, optimize_loss)
 from graphflow.framework.op_def import constant_value

@@ -34,15 +34,30 @@ STATS = {"forward_examples": 0, "gradient_examples": 0, "seconds": 0.0}
 class Program:
     tree: tuple
     leaves: list  # float64 arrays, one per ("x", {"i": k}) leaf
+    layouts: Optional[list] = None  # per leaf: "C", "F" (Fortran order) or "R" (reversed view)
 
     def __repr__(self) -> str:
         arrs = ", ".join("arr(%r, %r)" % (a.reshape(-1).tolist(), a.shape) for a in self.leaves)
-        return "Program(tree=%r, leaves=[%s])" % (self.tree, arrs)
+        lay = "" if not self.layouts or set(self.layouts) == {"C"} else \
+            ", layouts=%r" % (self.layouts,)
+        return "Program(tree=%r, leaves=[%s]%s)" % (self.tree, arrs, lay)
 
 
 def arr(flat: list, shape: tuple) -> np.ndarray:
     """A float64 leaf from a flat list (used by Program reprs)."""
     return np.array(flat, dtype=np.float64).reshape(shape)
+
+
+def _layout(a: np.ndarray, layout: str) -> np.ndarray:
+    """The same values in another memory layout: kernels must not assume C order."""
+    if a.ndim == 0:
+        return a
+    if layout == "F":
+        return np.asfortranarray(a)  # (it would turn a 0-d array into shape (1,))
+    if layout == "R" and a.ndim:
+        rev = np.ascontiguousarray(a[(slice(None, None, -1),) * a.ndim])
+        return rev[(slice(None, None, -1),) * a.ndim]  # negative strides, same values
+    return a
 
 
 # --- NumPy truth helpers --------------------------------------------------------------------
@@ -229,7 +244,8 @@ def build(prog: Program, dtype: Any) -> tuple:
     The truth is computed in float64 from the leaves as rounded to ``dtype``.
     """
     np_dt = tf.as_dtype(dtype).np
-    feeds = [a.astype(np_dt) for a in prog.leaves]
+    layouts = prog.layouts or ["C"] * len(prog.leaves)
+    feeds = [_layout(a.astype(np_dt), lay) for a, lay in zip(prog.leaves, layouts)]
     phs: list = [None] * len(feeds)  # None: the leaf is a constant
     scale = [0.0]
 
@@ -542,7 +558,8 @@ def programs(draw: Callable, smooth: bool = False, max_depth: int = 4,
     tree = gen.expr(shape, 0)
     leaves = [draw(hnp.arrays(np.float64, s, elements=st.floats(
         -2, 2, allow_nan=False, allow_infinity=False, width=64))) for s in gen.leaves]
-    return Program(tree, leaves)
+    layouts = [draw(st.sampled_from(["C", "C", "F", "R"])) for _ in leaves]
+    return Program(tree, leaves, layouts)
 
 
 # --- checks (shared by the fuzz tests and the regression tests) --------------------------------------

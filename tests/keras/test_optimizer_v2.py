@@ -8,8 +8,6 @@ import numpy as np
 import pytest
 
 import graphflow as tf
-import graphflow.keras  # noqa: F401  (tf.keras until the lead wires it)
-import graphflow.optimizers  # noqa: F401
 from graphflow.keras import optimizers as K
 from graphflow.ops import keras_training_ops as KO
 

@@ -155,7 +155,7 @@ def test_bad_groups_raise():
     with pytest.raises(ValueError, match="unknown value"):
         canonical_group([("{0}", (5,))], "f", [1])
     with pytest.raises(ValueError, match="cycle"):
-        canonical_group([("{0} + {1}", (0, 2))], "f", [1])
+        canonical_group([("{0}", (2,)), ("{0}", (1,))], "f", [2])
 
 
 def test_collapse_merges_dimensions_that_broadcast_alike():

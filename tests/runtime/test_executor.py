@@ -145,5 +145,5 @@ def test_matmul_fast_path_agrees_with_numpy():
         with pytest.raises(errors.InvalidArgumentError, match="Matrix size-incompatible"):
             sess.run(tf.matmul(pa, pb), {pa: a, pb: a})
         pv = tf.placeholder(tf.as_dtype(dt), None)
-        with pytest.raises(errors.InvalidArgumentError, match="In\\[1\\] is not a matrix"):
+        with pytest.raises(errors.InvalidArgumentError, match=r"In\[1\]"):
             sess.run(tf.matmul(pa, pv), {pa: a, pv: b[0]})

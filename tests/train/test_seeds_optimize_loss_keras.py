@@ -10,8 +10,6 @@ import numpy as np
 import pytest
 
 import graphflow as tf
-import graphflow.contrib  # noqa: F401  (tf.contrib / tf.keras until the lead wires them)
-import graphflow.keras  # noqa: F401
 
 
 # --- seed 000: tf.contrib.layers.optimize_loss ---------------------------------------------

@@ -180,11 +180,16 @@ def stat(e: dict) -> Optional[float]:
 
 
 def ratios(rec: dict) -> None:
-    """Fill ``rec["ratios"]``: graphflow's time / each baseline's."""
+    """Fill ``rec["ratios"]``: graphflow's time / each baseline's.
+
+    A time marked ``lower_bound`` (a phase cut by a time limit) still gives a
+    lower bound of the ratio when it is graphflow's, and no ratio when it is
+    the baseline's.
+    """
     gf = stat(rec["engines"].get("graphflow", {}))
     for eng, e in rec["engines"].items():
         b = stat(e)
-        if eng != "graphflow" and gf is not None and b:
+        if eng != "graphflow" and gf is not None and b and not e.get("lower_bound"):
             rec["ratios"][eng] = gf / b
 
 
@@ -231,11 +236,13 @@ def run_timed(wl: Workload, engines: list, repeats: int, number_scale: float) ->
     return finish(rec, wl.targets)
 
 
-def gf_peak_bytes(sess: Any, fetches: Any, feed_dict: Optional[dict] = None) -> Optional[int]:
-    """graphflow's peak live bytes for one run of ``fetches`` (memory.tracking()).
+def gf_memory(sess: Any, fetches: Any, feed_dict: Optional[dict] = None) -> dict:
+    """graphflow's peak live bytes for one run of ``fetches``, measured and planned.
 
-    Reads ``plan.peak_bytes`` of the plan the session ran, found through
-    ``sess.compiled_plan`` when the session has it, else the session's plan cache.
+    ``measured_peak_bytes``: ``plan.peak_bytes`` recorded under
+    ``graphflow.runtime.memory.tracking()`` for the plan the session ran;
+    ``plan_peak_bytes`` / ``plan_buffers`` / ``plan_steps``: the compiler's
+    static memory plan from ``sess.compiled_plan`` (when the session has it).
     """
     from graphflow.runtime import memory
     for plan in _gf_plans(sess):
@@ -244,7 +251,25 @@ def gf_peak_bytes(sess: Any, fetches: Any, feed_dict: Optional[dict] = None) -> 
         sess.run(fetches, feed_dict=feed_dict)
     found = [getattr(p, "peak_bytes", None) for p in _gf_plans(sess)]
     found = [p for p in found if p is not None]
-    return max(found) if found else None
+    out: dict = {"measured_peak_bytes": max(found) if found else None}
+    if hasattr(sess, "compiled_plan"):
+        rep = sess.compiled_plan(fetches, feed_dict)
+        out.update(plan_peak_bytes=getattr(rep, "peak_bytes", None),
+                   plan_buffers=getattr(rep, "buffers", None),
+                   plan_steps=getattr(rep, "num_steps", None))
+    return out
+
+
+def gf_compile_report(sess: Any, fetches: Any, feed_dict: Optional[dict] = None) -> dict:
+    """What the compiler did for ``fetches`` (``sess.compiled_plan``), as plain data."""
+    if not hasattr(sess, "compiled_plan"):
+        return {}
+    rep = sess.compiled_plan(fetches, feed_dict)
+    return {"compile_s": getattr(rep, "seconds", None), "ops": getattr(rep, "ops_before", None),
+            "steps": getattr(rep, "num_steps", None),
+            "fused_groups": len(getattr(rep, "fused_groups", ()) or ()),
+            "peak_bytes": getattr(rep, "peak_bytes", None),
+            "passes": rep.summary() if hasattr(rep, "summary") else None}
 
 
 def _gf_plans(sess: Any) -> list:

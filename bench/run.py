@@ -128,7 +128,8 @@ def print_times(records: dict, engines: list) -> None:
             row = [pk, part["unit"]]
             for eng in engines:
                 e = part["engines"].get(eng, {})
-                row.append(fmt_time(stat(e)) if e.get("status") == "ok"
+                row.append((">" if e.get("lower_bound") else "") + fmt_time(stat(e))
+                           if e.get("status") == "ok"
                            else {"skipped": "skip"}.get(e.get("status"), e.get("status", "")))
             extras = ["%s %s" % (n, fmt_time(stat(e)))
                       for n, e in part["engines"].items()
@@ -144,13 +145,18 @@ def target_rows(records: dict) -> list:
         for pk, part in rec["parts"].items():
             for t in part["targets"]:
                 v, mx = t["value"], t["max"]
+                low = t.get("lower_bound")
                 if v is None:
                     verdict = "not measured"
+                elif t["met"] is None:
+                    verdict = "unknown (a lower bound below the target)"
                 elif t["met"]:
                     verdict = "met (margin %.2fx)" % (mx / v) if v > 0 else "met"
                 else:
-                    verdict = "MISS (%.2fx too slow/large)" % (v / mx)
-                rows.append([pk, t["what"], "-" if v is None else "%.3g" % v,
+                    verdict = "MISS (%s%.2fx too slow/large)" % ("at least " if low else "",
+                                                                 v / mx)
+                shown = "-" if v is None else (">" if low else "") + "%.3g" % v
+                rows.append([pk, t["what"], shown,
                              "%s %.3g" % ("<" if t["strict"] else "<=", mx), t["goal"],
                              verdict])
     return rows
@@ -172,6 +178,9 @@ def main(argv: Optional[list] = None) -> int:
                    help="statistic of the rounds that times and ratios use (default median; "
                    "min resists a busy machine)")
     p.add_argument("--w4-n", type=int, default=None, help="W4 chain length (default 2000)")
+    p.add_argument("--w4-timeout", type=int, default=150,
+                   help="seconds before a W4 child is stopped (its phase then shows as a "
+                        "lower bound; default 150)")
     p.add_argument("--out", default=os.path.join(HERE, "results"), help="JSON directory")
     p.add_argument("--no-json", action="store_true", help="do not write the JSON record")
     args = p.parse_args(argv)

@@ -45,7 +45,7 @@ for _p in (HERE, os.path.dirname(HERE)):  # bench/, and the repository (graphflo
 import numpy as np  # noqa: E402
 
 from harness import (add_target, agree, custom, engine_module, error_entry,  # noqa: E402
-                     new_record, ratios)
+                     gf_compile_report, new_record, ratios)
 
 W4_WIDTH = 100
 
@@ -66,13 +66,21 @@ def _warm_up(tf: Any) -> None:
         s.run(c, feed_dict={a: 1.0})
 
 
+def _emit(res: dict) -> None:
+    """Print the figures so far (one JSON line; the parent keeps the last one)."""
+    res["emitted_at"] = time.time()
+    print(json.dumps(res), flush=True)
+
+
 def child_w4(engine: str, n: int, runs: int) -> dict:
-    """Time W4's phases in this process (run as a child); returns the figures."""
+    """Time W4's phases in this process (run as a child), printing them as they come."""
+    res: dict = {}
     t0 = time.perf_counter()
     tf = engine_module(engine)
     t1 = time.perf_counter()
     _warm_up(tf)
     t2 = time.perf_counter()
+    res.update(import_s=t1 - t0, warm_up_s=t2 - t1)
     x0, w0 = w4_data(n)
     g = tf.Graph()
     with g.as_default():
@@ -84,23 +92,32 @@ def child_w4(engine: str, n: int, runs: int) -> dict:
         loss = tf.reduce_sum(h)
         init = tf.global_variables_initializer()
         t3 = time.perf_counter()
+        res["build_s"] = t3 - t2
+        _emit(res)
         grads = tf.gradients(loss, ws)
         t4 = time.perf_counter()
+    res["gradients_s"] = t4 - t3
+    _emit(res)
     sess = tf.Session(graph=g)
     sess.run(init)
     t5 = time.perf_counter()
+    res["init_s"] = t5 - t4
+    _emit(res)
     fetches, feed = [loss] + grads, {x: x0}
     first = sess.run(fetches, feed_dict=feed)
     t6 = time.perf_counter()
+    res["first_run_s"] = t6 - t5
+    if engine == "graphflow":
+        res["compile_report"] = gf_compile_report(sess, fetches, feed)
+    _emit(res)
     later = []
     for _ in range(runs):
         s = time.perf_counter()
         sess.run(fetches, feed_dict=feed)
         later.append(time.perf_counter() - s)
-    return {"import_s": t1 - t0, "warm_up_s": t2 - t1, "build_s": t3 - t2,
-            "gradients_s": t4 - t3, "init_s": t5 - t4, "first_run_s": t6 - t5,
-            "later_runs_s": later, "later_run_s": statistics.median(later),
-            "result": [float(v) for v in first]}
+    res.update(later_runs_s=later, later_run_s=statistics.median(later),
+               result=[float(v) for v in first])
+    return res
 
 
 def numpy_w4(n: int) -> Any:
@@ -151,8 +168,18 @@ def spawn(args: list, env_extra: dict, timeout: float) -> tuple:
     env.update(env_extra)
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     t0 = time.perf_counter()
-    p = subprocess.run([sys.executable, os.path.abspath(__file__)] + [str(a) for a in args],
-                       env=env, capture_output=True, text=True, timeout=timeout)
+    try:
+        p = subprocess.run([sys.executable, os.path.abspath(__file__)]
+                           + [str(a) for a in args], env=env, capture_output=True, text=True,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired as e:  # keep what the child reported before the kill
+        killed_at = time.time()
+        text = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        lines = [ln for ln in text.splitlines() if ln.startswith("{")]
+        out = json.loads(lines[-1]) if lines else {}
+        out.update(timed_out=True, timeout_s=timeout,
+                   running_since_s=killed_at - out.get("emitted_at", killed_at - timeout))
+        return time.perf_counter() - t0, out
     wall = time.perf_counter() - t0
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
     if p.returncode != 0 or not lines:
@@ -178,83 +205,100 @@ def _count_files(d: str, suffix: str) -> int:
 def measure_w4(opts: Any) -> dict:
     n = opts.w4_n
     runs = 3 if opts.quick else 7
-    engines = {}
+    engines: dict = {}
     kdir = tempfile.mkdtemp(prefix="gf-bench-w4-")
-    jobs = [("tensorflow", "tensorflow", {}), ("graphflow", "graphflow", {
-        "GRAPHFLOW_CACHE_DIR": kdir}), ("graphflow_warm", "graphflow", {
-            "GRAPHFLOW_CACHE_DIR": kdir})]
+    jobs = [("tensorflow", "tensorflow"), ("graphflow", "graphflow"),
+            ("graphflow_warm", "graphflow")]
     try:
-        for name, eng, env in jobs:
+        for name, eng in jobs:
             if eng not in opts.engines:
                 continue
-            print("  W4 N=%d %s ..." % (n, name), file=sys.stderr, flush=True)
+            if name == "graphflow_warm" and engines.get("graphflow", {}).get("status") != "ok":
+                continue  # the cold child did not finish: no complete cache to reuse
+            print("  W4 N=%d %s (limit %d s) ..." % (n, name, opts.w4_timeout),
+                  file=sys.stderr, flush=True)
+            env = {"GRAPHFLOW_CACHE_DIR": kdir} if eng == "graphflow" else {}
             try:
-                wall, out = spawn(["child-w4", eng, n, runs], env, timeout=900)
-                out["process_wall_s"] = wall
-                out["status"] = "ok"
-                engines[name] = out
+                wall, out = spawn(["child-w4", eng, n, runs], env, timeout=opts.w4_timeout)
             except Exception as ex:  # noqa: BLE001
                 engines[name] = error_entry(ex)
-        if "graphflow" in engines and engines["graphflow"].get("status") == "ok":
+                continue
+            out["process_wall_s"] = wall
+            out["status"] = "timeout" if out.get("timed_out") else "ok"
+            engines[name] = out
+        if "graphflow" in engines:
             engines["graphflow"]["generated_kernels"] = _count_files(kdir, ".py")
     finally:
         shutil.rmtree(kdir, ignore_errors=True)
-    np_run = numpy_w4(n) if "numpy" in opts.engines else None
-    np_times = []
-    np_result = None
-    if np_run is not None:
-        np_result = np_run()
+    np_times: list = []
+    if "numpy" in opts.engines:
+        np_run = numpy_w4(n)
+        np_result = np.asarray(np_run())
         for _ in range(runs):
             s = time.perf_counter()
             np_run()
             np_times.append(time.perf_counter() - s)
+        scale = max(1e-6, float(np.max(np.abs(np_result))))
+        for e in engines.values():  # agreement of [loss] + grads with NumPy's
+            res = e.pop("result", None)
+            if res is not None:
+                e["agrees_with_numpy"] = agree(np.asarray(res) / scale, np_result / scale,
+                                               1e-3)
     parts = {}
-    phases = (("build", "build_s", 0.1, "10x faster than TF"),
-              ("gradients", "gradients_s", 0.1, "10x faster than TF"),
-              ("first run", "first_run_s", 0.1, "10x faster than TF"),
-              ("later run", "later_run_s", 0.2, "5x faster than TF"))
-    for label, field, mx, goal in phases:
-        rec = new_record("W4 N=%d: %s" % (n, label), "once" if field != "later_run_s" else "run")
+    for label, field, mx, goal in W4_PHASES:
+        rec = new_record("W4 N=%d: %s" % (n, label), "run" if field == "later_run_s" else "once")
         for name in ("graphflow", "tensorflow"):
-            e = engines.get(name)
-            if e is None:
-                continue
-            if e.get("status") != "ok":
-                rec["engines"][name] = e
-                continue
-            rec["engines"][name] = {"status": "ok", "median_s": e[field], "min_s": e[field]}
-            if field == "later_run_s":
-                rec["engines"][name].update(rounds=e["later_runs_s"],
-                                            min_s=min(e["later_runs_s"]))
+            if name in engines:
+                rec["engines"][name] = _phase_entry(engines[name], field)
         if field == "later_run_s" and np_times:
             rec["engines"]["numpy"] = {"status": "ok", "median_s": statistics.median(np_times),
                                        "min_s": min(np_times), "rounds": np_times}
-        warm = engines.get("graphflow_warm", {})
-        if field == "first_run_s" and warm.get("status") == "ok":
-            rec["info"]["graphflow_first_run_warm_cache_s"] = warm["first_run_s"]
         ratios(rec)
         add_target(rec, "graphflow / tensorflow", rec["ratios"].get("tensorflow"), mx, goal)
+        if rec["engines"].get("graphflow", {}).get("lower_bound"):
+            rec["targets"][-1]["lower_bound"] = True
+            if rec["targets"][-1]["met"]:
+                rec["targets"][-1]["met"] = None  # a lower bound cannot show a target met
         parts["W4-" + label.replace(" ", "-")] = rec
-    if "graphflow_warm" in engines and engines["graphflow_warm"].get("status") == "ok":
+    warm = engines.get("graphflow_warm")
+    if warm is not None:
         rec = new_record("W4 N=%d: first run, warm kernel cache (second process)" % n, "once")
-        rec["engines"]["graphflow"] = {"status": "ok",
-                                       "median_s": engines["graphflow_warm"]["first_run_s"]}
-        if engines.get("tensorflow", {}).get("status") == "ok":
-            rec["engines"]["tensorflow"] = {"status": "ok",
-                                            "median_s": engines["tensorflow"]["first_run_s"]}
+        rec["engines"]["graphflow"] = _phase_entry(warm, "first_run_s")
+        if "tensorflow" in engines:
+            rec["engines"]["tensorflow"] = _phase_entry(engines["tensorflow"], "first_run_s")
         ratios(rec)
         parts["W4-first-run-warm"] = rec
-    # agreement and the raw child figures
-    first = parts["W4-build"]
-    for name, e in engines.items():
-        if e.get("status") == "ok":
-            res = e.pop("result")
-            if np_result is not None:
-                scale = max(1e-6, float(np.max(np.abs(np_result))))
-                e["agrees_with_numpy"] = agree(np.asarray(res) / scale,
-                                               np.asarray(np_result) / scale, 1e-3)
-    first["info"]["children"] = engines
+    for e in engines.values():
+        e.pop("result", None)
+    parts["W4-build"]["info"]["children"] = engines
     return parts
+
+
+W4_PHASES = (("build", "build_s", 0.1, "10x faster than TF"),
+             ("gradients", "gradients_s", 0.1, "10x faster than TF"),
+             ("first run", "first_run_s", 0.1, "10x faster than TF"),
+             ("later run", "later_run_s", 0.2, "5x faster than TF"))
+_CHILD_ORDER = ("build_s", "gradients_s", "init_s", "first_run_s", "later_run_s")
+
+
+def _phase_entry(child: dict, field: str) -> dict:
+    """One engine's entry for one W4 phase (a lower bound for the phase a timeout cut)."""
+    if child.get("status") not in ("ok", "timeout"):
+        return child
+    if field in child:
+        e = {"status": "ok", "median_s": child[field], "min_s": child[field]}
+        if field == "later_run_s":
+            e.update(rounds=child["later_runs_s"], min_s=min(child["later_runs_s"]))
+        e["agrees_with_numpy"] = child.get("agrees_with_numpy")
+        return e
+    running = next((f for f in _CHILD_ORDER if f not in child), None)
+    if field == running:
+        v = child["running_since_s"]
+        return {"status": "ok", "median_s": v, "min_s": v, "lower_bound": True,
+                "note": "killed after %d s; this phase had run %.0f s"
+                        % (child["timeout_s"], v)}
+    return {"status": "timeout", "note": "not reached before the %d s limit"
+            % child.get("timeout_s", 0)}
 
 
 # --- W6 -------------------------------------------------------------------------------------

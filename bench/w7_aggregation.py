@@ -21,7 +21,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from harness import Workload, add_target, custom, engine_module, gf_peak_bytes, run_timed
+from harness import Workload, add_target, custom, engine_module, gf_memory, run_timed
 
 SIZE = 1000
 CONSUMERS = 64
@@ -76,9 +76,9 @@ def _build(method: str) -> Callable[[str], Callable[[], Any]]:
         fn = lambda: sess.run(grad)  # noqa: E731
         if engine == "graphflow":
             def after() -> dict:
-                info = {"peak_bytes_passes_on": gf_peak_bytes(sess, grad)}
+                info = {"passes_on": gf_memory(sess, grad)}
                 off, g2 = build_session(tf, method, passes_off_config(tf))
-                info["peak_bytes_passes_off"] = gf_peak_bytes(off, g2)
+                info["passes_off"] = gf_memory(off, g2)
                 off.close()
                 return info
             fn.after = after
@@ -99,10 +99,12 @@ def measure_w7(opts: Any) -> dict:
     peaks = {}
     for key, rec in parts.items():
         info = rec["engines"].get("graphflow", {}).get("info", {})
-        peaks[key] = info
-        rec["info"].update({k: v for k, v in info.items() if k.startswith("peak")})
-    add_n = peaks.get("W7-ADD_N", {}).get("peak_bytes_passes_off")
-    acc = peaks.get("W7-ACCUMULATE_N", {}).get("peak_bytes_passes_off")
+        for mode in ("passes_on", "passes_off"):
+            m = info.get(mode, {})
+            rec["info"]["peak_bytes_" + mode] = m.get("measured_peak_bytes")
+            rec["info"]["plan_peak_bytes_" + mode] = m.get("plan_peak_bytes")
+        peaks[key] = rec["info"].get("peak_bytes_passes_off")
+    add_n, acc = peaks.get("W7-ADD_N"), peaks.get("W7-ACCUMULATE_N")
     rec = parts["W7-ACCUMULATE_N"]
     add_target(rec, "peak bytes ACCUMULATE_N / ADD_N, passes off",
                acc / add_n if acc and add_n else None, 1.0,

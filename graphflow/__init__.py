@@ -42,7 +42,7 @@ from graphflow.io import (AttrValue, Event, GraphDef, HistogramProto, NodeDef, S
                           Summary, import_graph_def, make_ndarray, make_tensor_proto)
 python_io = io  # TF1's tf.python_io (tf_record_iterator, TFRecordWriter)
 from graphflow.runtime.config import (ConfigProto, GPUOptions, GraphOptions, OptimizerOptions,
-                                      RunMetadata, RunOptions)
+                                      RunMetadata, RunOptions, ThreadPoolOptionProto)
 from graphflow.runtime.session import InteractiveSession, Session, get_default_session
 
 DType = dtypes.DType
@@ -57,6 +57,7 @@ __all__ = (
      "RegisterGradient", "Operation", "Tensor", "convert_to_tensor", "is_tensor",
      "register_tensor_conversion_function", "Dimension", "TensorShape", "ConfigProto",
      "GPUOptions", "GraphOptions", "OptimizerOptions", "RunMetadata", "RunOptions",
+     "ThreadPoolOptionProto",
      "InteractiveSession", "Session", "get_default_session", "DType", "as_dtype", "dtypes",
      "errors", "initializers", "losses", "math", "nn", "random", "test", "train", "io",
      "python_io", "summary", "contrib", "keras", "optimizers", "VariableAggregation",

@@ -10,7 +10,10 @@ on the default graph; a constant ``still_ok`` (7.0) exists before the row runs.
 Rows marked ``xfail`` document a known gap in a module owned elsewhere; they
 are strict, so fixing the gap turns them into failures to un-mark.
 """
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -19,6 +22,7 @@ import pytest
 
 import graphflow as tf
 from graphflow import errors
+from graphflow.io import graph_def as graph_io
 
 IAE = errors.InvalidArgumentError
 FPE = errors.FailedPreconditionError
@@ -145,10 +149,72 @@ def gradient_nan(sess):
     return sess.run(g, {x: 1.0})
 
 
+_TMP_DIRS: list = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _remove_checkpoints():
+    yield
+    for d in _TMP_DIRS:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def import_text(text, **kw):
+    return build_only(lambda: graph_io.import_graph_def(
+        graph_io.parse_graph_def(text, as_text=True), name="", **kw))
+
+
+_IDENTITY = 'attr { key: "T" value { type: DT_FLOAT } }'
+
+
+def _checkpoint(shape=(2, 3), name="w"):
+    """Save a float32 variable ``name`` in its own graph; returns the prefix."""
+    d = tempfile.mkdtemp(prefix="gf_bad_inputs_")
+    _TMP_DIRS.append(d)
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(np.ones(shape, np.float32), name=name)
+        with tf.Session(graph=g) as s:
+            s.run(v.initializer)
+            return tf.train.Saver().save(s, os.path.join(d, "model"))
+
+
+def restore_into(var_fn, damage=None):
+    """Restore a fresh checkpoint of w[2,3] into the variables ``var_fn()`` makes."""
+    def fn(sess):
+        prefix = _checkpoint()
+        if damage is not None:
+            damage(prefix)
+        var_fn()
+        return tf.train.Saver().restore(sess, prefix)
+    return fn
+
+
+def _truncate(prefix):
+    path = prefix + ".data-00000-of-00001"
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(data[:-4])
+
+
+def _flip_data_byte(prefix):
+    path = prefix + ".data-00000-of-00001"
+    with open(path, "r+b") as f:
+        b = f.read(1)
+        f.seek(0)
+        f.write(bytes([b[0] ^ 0x55]))
+
+
+def _garbage_index(prefix):
+    with open(prefix + ".index", "wb") as f:
+        f.write(b"not a checkpoint index\n{}")
+
+
 BIG = 2 ** 30
 
 CASES = [
-    # --- feeds ---------------------------------------------------------------------------------
+    # --- feeds --------------------------------------------------------------------------------
     Case("feed/wrong-static-shape", feed([3], tf.float32, np.ones((2, 2))), ValueError,
          r"shape \(2, 2\) for Tensor x:0, which has shape \(3,\)"),
     Case("feed/wrong-rank", feed([None], tf.float32, np.ones((2, 3))), ValueError, r"x:0"),
@@ -190,7 +256,7 @@ CASES = [
          r"placeholder tensor 'xx' with dtype float", node="xx"),
     Case("feed/missing-deep-placeholder", run(lambda: tf.reduce_sum(
         tf.tanh(ph([2], name="deep")) * 2)), IAE, r"'deep'", node="deep"),
-    # --- fetches -------------------------------------------------------------------------------
+    # --- fetches ------------------------------------------------------------------------------
     Case("fetch/tensor-of-other-graph", lambda s: s.run(other_graph_tensor()), ValueError,
          r"elsewhere:0.*not an element of this graph"),
     Case("fetch/op-of-other-graph", lambda s: s.run(other_graph_tensor("op")), ValueError,
@@ -211,7 +277,7 @@ CASES = [
          r"eval\(\)"),
     Case("fetch/eval-in-session-of-other-graph", lambda s: tf.constant(1.0).eval(
         session=tf.Session(graph=tf.Graph())), ValueError, r"tensor's graph is different"),
-    # --- graph structure -----------------------------------------------------------------------
+    # --- graph structure ----------------------------------------------------------------------
     Case("graph/ops-across-graphs", build_only(lambda: tf.add(other_graph_tensor(),
                                                               tf.constant(2.0, name="here"))),
          ValueError, r"elsewhere:0.*same graph as.*here:0|here:0.*same graph as.*elsewhere:0"),
@@ -253,7 +319,7 @@ CASES = [
         "still_ok")), ValueError, r"'still_ok' refers to an Operation"),
     Case("graph/unknown-op", build_only(lambda: tf.get_default_graph().get_operation_by_name(
         "nope")), KeyError, r"'nope'"),
-    # --- shapes and dtypes at build time -------------------------------------------------------
+    # --- shapes and dtypes at build time ------------------------------------------------------
     Case("shape/reshape-size-mismatch", build_only(lambda: tf.reshape(
         tf.constant([1.0, 2.0, 3.0]), [2, 2])), ValueError,
         r"3 elements to shape \[2,2\].*node Reshape"),
@@ -323,7 +389,7 @@ CASES = [
          TypeError, r"uint8: 300"),
     Case("dtype/check-numerics-int", build_only(lambda: tf.check_numerics(tf.constant(1), "m")),
          TypeError, r"parameter 'tensor'"),
-    # --- shapes and values at run time ---------------------------------------------------------
+    # --- shapes and values at run time --------------------------------------------------------
     Case("run/reshape-size-mismatch", run(lambda: tf.reshape(ph(name="r"), [2, 2]),
                                           {"r": [1.0, 2.0, 3.0]}),
          IAE, r"3 values, but the requested shape has 4", node="Reshape"),
@@ -366,7 +432,7 @@ CASES = [
         [2], 5, 1, dtype=tf.int32)), IAE, r"minval < maxval", node="random_uniform"),
     Case("run/assign-shape-mismatch", assign_fed_shape, IAE, r"lhs shape= \[\] rhs shape= \[2\]",
          node="Assign"),
-    # --- indices ---------------------------------------------------------------------------------
+    # --- indices ------------------------------------------------------------------------------
     Case("index/gather-out-of-range", run(lambda: tf.gather(tf.constant([1.0, 2.0, 3.0]), [5])),
          IAE, r"indices\[0\] = 5 is not in \[0, 3\)", node="GatherV2"),
     Case("index/gather-negative", run(lambda: tf.gather(tf.constant([1.0, 2.0, 3.0]), [-1])),
@@ -396,7 +462,7 @@ CASES = [
         IAE, r"indices\[0\] = -1", node="ScatterAdd"),
     Case("index/one-hot-negative-depth-fed", run(lambda: tf.one_hot([1], ph(
         dtype=tf.int32, name="d")), {"d": -2}), IAE, r"depth.*-2", node="one_hot"),
-    # --- numerics ----------------------------------------------------------------------------------
+    # --- numerics -----------------------------------------------------------------------------
     Case("numerics/check-nan", run(lambda: tf.check_numerics(ph(name="n"), "my tensor"),
                                    {"n": [1.0, np.nan]}),
          IAE, r"^my tensor : Tensor had NaN values", node="CheckNumerics"),
@@ -416,7 +482,7 @@ CASES = [
         node="VerifyFinite/CheckNumerics"),
     Case("numerics/nan-in-gradient", gradient_nan, IAE,
          r"detected in gradient\. square : Tensor had NaN values"),
-    # --- variables -----------------------------------------------------------------------------------
+    # --- variables ----------------------------------------------------------------------------
     Case("var/uninitialized-read", run(lambda: tf.Variable(1.0, name="vv") + 1), FPE,
          r"uninitialized value vv", node="vv/read"),
     Case("var/uninitialized-assign-add", run(lambda: tf.assign_add(
@@ -430,13 +496,13 @@ CASES = [
         tf.Variable(1.0, name="sv"), [1.0, 2.0])), ValueError, r"sv:0.*\(\).*\(2,\)"),
     Case("var/no-initial-value", build_only(lambda: tf.Variable(None)), ValueError,
          r"initial_value"),
-    # --- sessions ------------------------------------------------------------------------------------
+    # --- sessions -----------------------------------------------------------------------------
     Case("session/closed", closed_session, RuntimeError, r"closed Session"),
     Case("session/make-callable-arity", lambda s: s.make_callable(
         "still_ok:0", [ph(name="x")])(), TypeError, r"Expected 1 feeds but got 0"),
     Case("session/partial-run", lambda s: s.partial_run_setup(["still_ok:0"]),
          errors.UnimplementedError, r"partial_run"),
-    # --- optimizers ------------------------------------------------------------------------------------
+    # --- optimizers ---------------------------------------------------------------------------
     Case("opt/empty-name", build_only(lambda: tf.train.GradientDescentOptimizer(0.1, name="")),
          ValueError, r"optimizer name"),
     Case("opt/adam-empty-name", build_only(lambda: tf.train.AdamOptimizer(name="")),
@@ -456,7 +522,7 @@ CASES = [
         r"Invalid type tf.int32"),
     Case("opt/momentum-missing-argument", build_only(lambda: tf.train.MomentumOptimizer(0.1)),
          TypeError, r"'momentum'"),
-    # --- huge requested shapes: a clear error before allocating --------------------------------------
+    # --- huge requested shapes: a clear error before allocating -------------------------------
     Case("huge/zeros", run(lambda: tf.zeros([2 ** 40, 2 ** 40])), REE,
          r"OOM when allocating tensor with shape\[1099511627776,1099511627776\]", node="zeros"),
     Case("huge/ones", run(lambda: tf.ones([2 ** 20, 2 ** 20, 8])), REE, r"shape\[1048576,",
@@ -494,6 +560,59 @@ CASES = [
         r"OOM", node="big/Initializer/zeros"),
     Case("huge/constant-with-shape", build_only(lambda: tf.constant(0.0, shape=[2 ** 40])),
          ValueError, r"constant 'Const' of shape \[1099511627776\]"),
+    # --- malformed GraphDefs and checkpoints --------------------------------------------------
+    Case("graphdef/garbage-binary", build_only(lambda: graph_io.parse_graph_def(
+        b"\xff\xfe\x00garbage", as_text=False)), errors.DataLossError, r"binary proto"),
+    Case("graphdef/truncated-text", build_only(lambda: graph_io.parse_graph_def(
+        "node { name: ", as_text=True)), errors.DataLossError, r"text proto"),
+    Case("graphdef/not-a-graphdef", build_only(lambda: graph_io.import_graph_def("hello")),
+         TypeError, r"graph_def must be a GraphDef"),
+    Case("graphdef/missing-file", build_only(lambda: graph_io.read_graph_def(
+        "/nonexistent_gf/graph.pb")), errors.NotFoundError, r"/nonexistent_gf/graph.pb"),
+    Case("graphdef/unknown-op", import_text('node { name: "a" op: "NoSuchOp" }'),
+         errors.NotFoundError, r"'NoSuchOp'"),
+    Case("graphdef/unknown-input", import_text(
+        'node { name: "a" op: "Identity" input: "nope" %s }' % _IDENTITY), ValueError,
+        r"Node 'a': Unknown input node 'nope'"),
+    Case("graphdef/missing-attr", import_text('node { name: "a" op: "Const" }'), ValueError,
+         r"Node 'a' \(op Const\).*'value'"),
+    Case("graphdef/duplicate-node", import_text(
+        'node { name: "a" op: "NoOp" } node { name: "a" op: "NoOp" }'), ValueError,
+        r"Node 'a' is not unique"),
+    Case("graphdef/cycle", import_text(
+        'node { name: "a" op: "Identity" input: "b" %s } '
+        'node { name: "b" op: "Identity" input: "a" %s }' % (_IDENTITY, _IDENTITY)),
+        ValueError, r"cycle.*\ba\b"),
+    Case("graphdef/input-map-unknown", import_text('node { name: "a" op: "NoOp" }',
+                                                   input_map={"nope:0": 1.0}),
+         ValueError, r"nope:0"),
+    Case("graphdef/return-element-unknown", import_text('node { name: "a" op: "NoOp" }',
+                                                        return_elements=["nope"]),
+         ValueError, r"'nope'"),
+    Case("checkpoint/shape-mismatch", restore_into(lambda: tf.Variable(
+        np.ones((3, 3), np.float32), name="w")), IAE, r"lhs shape= \[3,3\] rhs shape= \[2,3\]"),
+    Case("checkpoint/dtype-mismatch", restore_into(lambda: tf.Variable(
+        np.ones((2, 3), np.float64), name="w")), IAE, r"tensor_name = w; expected dtype double"),
+    Case("checkpoint/missing-key", restore_into(lambda: tf.Variable(
+        np.ones((2, 3), np.float32), name="other")), errors.NotFoundError,
+        r"Key other not found"),
+    Case("checkpoint/truncated-data", restore_into(lambda: tf.Variable(
+        np.ones((2, 3), np.float32), name="w"), _truncate), errors.DataLossError,
+        r"truncated or corrupt"),
+    Case("checkpoint/flipped-byte", restore_into(lambda: tf.Variable(
+        np.ones((2, 3), np.float32), name="w"), _flip_data_byte), errors.DataLossError,
+        r"tensor w"),
+    Case("checkpoint/garbage-index", restore_into(lambda: tf.Variable(
+        np.ones((2, 3), np.float32), name="w"), _garbage_index), errors.DataLossError,
+        r"\.index"),
+    Case("checkpoint/missing", lambda s: (tf.Variable(1.0, name="w"), tf.train.Saver().restore(
+        s, "/nonexistent_gf/model")), ValueError, r"/nonexistent_gf/model"),
+    Case("checkpoint/reader-unknown-key", lambda s: tf.train.NewCheckpointReader(
+        _checkpoint()).get_tensor("nope"), errors.NotFoundError, r"Key nope not found"),
+    Case("checkpoint/save-path-none", lambda s: (tf.Variable(1.0, name="w"), tf.train.Saver(
+    ).restore(s, None)), ValueError, r"save_path when it is None"),
+    Case("checkpoint/no-variables", build_only(lambda: tf.train.Saver()), ValueError,
+         r"No variables to save"),
 ]
 
 

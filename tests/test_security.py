@@ -99,7 +99,7 @@ def test_allowlist_is_current():
         assert _violations(rel, os.path.join(PKG, rel)), "%s needs no allowlist entry" % rel
 
 
-# --- 2. loaders never unpickle or eval ----------------------------------------------------------
+# --- 2. loaders never unpickle or eval --------------------------------------------------------
 class _Payload:
     """Unpickling this creates ``path`` (the proof that code ran)."""
 
@@ -278,12 +278,7 @@ def _string_const(path):
 
 # Known gaps in modules owned by other helpers: each must still fail the way noted
 # (so a fix shows up here and the entry can go).
-_KNOWN_GAPS = {
-    "checkpoint/huge-shape": "io/checkpoint.py _decode: np.prod overflows int64 for a "
-                             "crafted shape; ValueError from reshape instead of DataLossError",
-    "checkpoint/negative-shape": "io/checkpoint.py: a negative dim in the index is not "
-                                 "rejected; ValueError from reshape instead of DataLossError",
-}
+_KNOWN_GAPS: dict = {}
 
 
 def test_crafted_files_execute_nothing(tmp_path, trap):
@@ -310,7 +305,7 @@ def test_crafted_files_execute_nothing(tmp_path, trap):
     assert not fixed, "known gaps now fixed, remove them from _KNOWN_GAPS: %s" % fixed
 
 
-# --- 3. file names stay inside the log directory ---------------------------------------------------
+# --- 3. file names stay inside the log directory ----------------------------------------------
 def _outside(root, logdir):
     found = []
     for dirpath, _, files in os.walk(root):
@@ -370,7 +365,7 @@ def test_summary_tags_do_not_name_files(tmp_path):
     assert _outside(tmp_path, logdir) == []
 
 
-# --- 4. NUMBA_BOUNDSCHECK reaches the kernels ---------------------------------------------------------
+# --- 4. NUMBA_BOUNDSCHECK reaches the kernels -------------------------------------------------
 _OOB = """
 import numpy as np
 from numba import njit

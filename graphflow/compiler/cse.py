@@ -28,24 +28,31 @@ _MAX_CONST_KEY = 1 << 16  # elements: bigger constants compare by identity
 def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
     """Merge duplicates; returns ``{"merged": [(removed name, kept name)]}``."""
     merged: list = []
-    seen: dict = {}
+    seen: dict = {}  # (type, inputs, control, #outputs) -> node, or {attrs key: node}
     consumers = ir.consumers()
     ctl_users = ir.control_users()
     mutated = ir.mutated()
+    fed = ir.fed
     for n in ir.ordered():
         op = n.op
-        if (n.folded is not None or op.op_def.stateful or not op._outputs
-                or any(t in ir.fed for t in op._outputs) or ir.reads_mutated(n, mutated)):
+        if (n.folded is not None or op._op_def.stateful or not op._outputs
+                or any(t in fed for t in op._outputs) or ir.reads_mutated(n, mutated)):
+            continue
+        key = (op.type, tuple(n.inputs), frozenset(n.control) if n.control else None,
+               len(op._outputs))
+        entry = seen.get(key)
+        if entry is None:  # attrs are compared only between ops agreeing on the rest
+            seen[key] = n
             continue
         try:
-            key = (op.type, tuple(n.inputs), _attrs_key(op._attrs),
-                   frozenset(n.control), len(op._outputs))
-            hash(key)
-        except TypeError:
+            if not isinstance(entry, dict):
+                entry = seen[key] = {_attrs_key(entry.op._attrs): entry}
+            akey = _attrs_key(op._attrs)
+        except TypeError:  # an attr value that cannot be compared: never merged
             continue
-        first = seen.get(key)
+        first = entry.get(akey)
         if first is None:
-            seen[key] = n
+            entry[akey] = n
             continue
         for old, new in zip(op._outputs, first.op._outputs):
             ir.replace(old, new, consumers)

@@ -21,13 +21,42 @@ from typing import Any
 import numpy as np
 
 from graphflow.compiler.ir import IRGraph, Node
-from graphflow.framework.op_def import _restructure, kernel_attrs
+from graphflow.framework.op_def import _restructure, get_op_def, kernel_attrs
 
 # Never folded: sources meant to vary, and ops with effects beyond their outputs.
 NO_FOLD = frozenset(("Const", "Placeholder", "PlaceholderV2", "PlaceholderWithDefault",
                      "NoOp", "CheckNumerics"))
 SHAPE_OPS = frozenset(("Shape", "Size", "Rank"))
 SMALL_INPUTS = 4096  # elements: ops of unknown output size fold only from inputs this small
+
+
+class FoldedConstant:
+    """The plan-step node of a folded op: a ``Const`` named like the op it
+    replaces (as TF's folding names it); ``op`` / ``ops`` give that op."""
+
+    type = "Const"
+
+    def __init__(self, op: Any) -> None:
+        self.op = op
+        self.ops = (op,)
+        self.name = op.name
+        self._id = op._id
+        self.graph = op.graph
+        self._inputs: list = []
+        self._outputs = op._outputs
+        self._control_inputs: list = []
+        self.op_def = get_op_def("Const")
+
+    @property
+    def inputs(self) -> list:
+        return []
+
+    @property
+    def outputs(self) -> list:
+        return list(self._outputs)
+
+    def __repr__(self) -> str:
+        return "<FoldedConstant %s (was %s)>" % (self.name, self.op.type)
 
 
 def run(ir: IRGraph, ctx: Any, options: Any) -> dict:

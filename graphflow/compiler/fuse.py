@@ -1,20 +1,23 @@
 """Elementwise fusion: groups of elementwise ops become one generated Numba kernel.
 
 A group is a connected set of elementwise nodes (``OpDef.elementwise`` with
-an ``expr``) of one computation dtype and one static output shape; it reads
-each external input once per element and writes each group output once
+an ``expr``, and ``AddN`` when all its inputs have its fully known shape) of
+one computation dtype and one static output shape; it reads each external
+input once per element and writes each group output once
 (``kernels.codegen.fused_kernel`` through ``kernels.elementwise.FusedLauncher``;
 broadcasting inputs are read through stride vectors). A member's value is a
 group output when something outside the group reads it or it is fetched.
 
-Groups grow greedily from the last node of TF1's order backwards through
-producers, up to ``CompileOptions.fuse_max_ops`` members (so a long chain
-becomes several structurally identical groups sharing one compiled kernel).
-A producer joins only if the group stays *convex*: no path leaves the group
-and re-enters it, over data, control and sequence edges
-(``schedule.sequence_edges``: reads of a variable stay on their side of its
-in-place updates). Not fused: float16 ops (their kernels widen to float32),
-ops with a ``check`` hook (integer division), ops reading refs, stateful ops.
+Each group starts at the last unassigned node of TF1's order and grows
+breadth-first through the producers and the readers of its members, up to
+``CompileOptions.fuse_max_ops`` members (so a long chain becomes several
+structurally identical groups sharing one compiled kernel). A node joins
+only if the group stays *convex*: no path leaves the group and re-enters it,
+over data, control and sequence edges (``schedule.sequence_edges``: reads of
+a variable stay on their side of its in-place updates). Two groups can each
+be convex and still feed each other; the smaller one is then dissolved. Not
+fused: float16 ops (their kernels widen to float32), ops with a ``check``
+hook (integer division), ops reading refs, stateful ops.
 
 At run time a group whose outputs would not all have the full broadcast
 shape (possible only with unknown static dims), or whose kernel raises (an
@@ -23,6 +26,7 @@ messages are those of the individual ops.
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import Any, Callable, Optional
 
 import numpy as np
@@ -32,6 +36,7 @@ from graphflow.compiler import schedule
 from graphflow.compiler.ir import IRGraph, Node
 from graphflow.framework.op_def import OpDef
 
+SIBLINGS = True  # also grow groups forwards, through readers of members
 FUSIBLE_DTYPES = frozenset((dtypes.float32, dtypes.float64, dtypes.int8, dtypes.int16,
                             dtypes.int32, dtypes.int64, dtypes.uint8, dtypes.uint16,
                             dtypes.bool))
@@ -87,18 +92,42 @@ class FusedGroup:
 def fusible_dtype(ir: IRGraph, n: Node) -> Optional[Any]:
     """The computation dtype when ``n`` may join a fusion group, else None."""
     op = n.op
-    d = op.op_def
-    if (n.folded is not None or not d.elementwise or not getattr(d, "expr", "")
-            or getattr(d, "check", None) is not None or d.stateful
-            or len(op._outputs) != 1 or op._outputs[0] in ir.fed or not n.inputs
-            or any(t.dtype.is_ref_dtype for t in n.inputs)):
+    d = op._op_def
+    if not d.elementwise:
+        if op.type == "AddN" and op._outputs[0] not in ir.fed and _addn_fusible(n):
+            return n.inputs[0]._dtype
         return None
-    comp = n.inputs[0].dtype.base_dtype
-    if comp not in FUSIBLE_DTYPES or any(t.dtype.base_dtype != comp for t in n.inputs):
+    if n.folded is not None or not getattr(d, "expr", ""):
         return None
-    if op._outputs[0].shape.ndims is None:
+    outs = op._outputs
+    if (getattr(d, "check", None) is not None or d.stateful or len(outs) != 1
+            or outs[0] in ir.fed or not n.inputs or outs[0]._shape.ndims is None):
         return None
+    comp = n.inputs[0]._dtype
+    if comp not in FUSIBLE_DTYPES:  # also rules out ref dtypes
+        return None
+    for t in n.inputs:
+        if t._dtype != comp:
+            return None
     return comp
+
+
+def _addn_fusible(n: Node) -> bool:
+    """AddN is elementwise when every input has the output's fully known shape
+    (its kernel rejects unequal shapes, which a fused kernel would broadcast)."""
+    out = n.op._outputs[0]
+    if n.folded is not None or len(n.inputs) < 2 or not out._shape.is_fully_defined():
+        return False
+    comp = n.inputs[0]._dtype
+    return comp in FUSIBLE_DTYPES and all(
+        t._dtype == comp and t._shape == out._shape for t in n.inputs)
+
+
+def expr_of(op: Any) -> str:
+    """The scalar expression template of a fusible op (``{i}`` = input ``i``)."""
+    if op.type == "AddN":
+        return " + ".join("{%d}" % i for i in range(len(op._inputs)))
+    return op._op_def.expr_for(op)
 
 
 def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
@@ -112,20 +141,24 @@ def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
         return {"groups": []}
     seq = schedule.sequence_edges(ir)
     succ = schedule.successors(ir, seq)
+    ir.order_edges = (seq, succ)  # valid until the IR changes: fusion is the last rewrite
     pos = {op: n.pos for op, n in ir.nodes.items()}
     assigned: set = set()
     limit = max(2, options.fuse_max_ops)
+    consumers = ir.consumers()
+    fetched = set(ir.fetches)
     for n in reversed(ir.ordered()):
         if n.op not in cand or n.op in assigned:
             continue
-        members = _grow(ir, n, cand, assigned, succ, pos, limit)
+        members = _grow(ir, n, cand, assigned, succ, pos, limit, consumers)
         if len(members) >= 2:
-            ir.groups.append(_make_group(ir, members))
+            ir.groups.append(_make_group(ir, members, consumers, fetched))
             assigned.update(members)
     dissolved = 0
     while ir.groups:  # groups are convex one by one; two may still feed each other
-        cycle = schedule.group_cycle(ir, seq)
+        cycle, order = schedule.group_cycle(ir, seq)
         if not cycle:
+            ir.unit_order = order
             break
         victim = min(cycle, key=lambda g: len(g.ops))
         ir.groups.remove(victim)
@@ -135,39 +168,54 @@ def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
 
 
 def _grow(ir: IRGraph, root: Node, cand: dict, assigned: set, succ: dict, pos: dict,
-          limit: int) -> set:
+          limit: int, consumers: dict) -> set:
+    """A convex group around ``root``, grown breadth-first through the producers
+    and the readers of its members (so a layer's ops tend to end up together)."""
     dt = cand[root.op]
     shape = root.op._outputs[0].shape
     members = {root.op}
     escape: set = set()  # ops outside the group that members feed
-    frontier = [root]
-    while frontier and len(members) < limit:
-        m = frontier.pop()
+    last = [pos[root.op]]
+
+    def try_add(x: Any) -> bool:
+        if (x in members or x in assigned or cand.get(x) != dt
+                or x._outputs[0].shape != shape):
+            return False
+        others = escape - {x}
+        if others and schedule.reaches(succ, pos, others, {x}, pos[x]):
+            return False  # group -> outside -> x
+        top = max(last[0], pos[x])
+        outside = [s for s in succ[x] if s not in members]
+        if outside and schedule.reaches(succ, pos, outside, members, top):
+            return False  # x -> outside -> group
+        members.add(x)
+        escape.discard(x)
+        escape.update(outside)
+        escape.difference_update(members)
+        last[0] = top
+        return True
+
+    queue = deque([root])
+    while queue and len(members) < limit:
+        m = queue.popleft()
         for t in dict.fromkeys(m.inputs):
             p = ir.producer(t)
-            if (p is None or p.op in members or p.op in assigned or cand.get(p.op) != dt
-                    or p.op._outputs[0].shape != shape):
-                continue
-            outside = [s for s in succ[p.op] if s not in members]
-            if outside and schedule.reaches(succ, pos, outside, members, pos[root.op]):
-                continue  # p -> outside -> group: contracting would make a cycle
-            others = escape - {p.op}
-            if others and schedule.reaches(succ, pos, others, {p.op}, pos[p.op]):
-                continue  # group -> outside -> p
-            members.add(p.op)
-            escape.discard(p.op)
-            escape.update(outside)
-            escape -= members
-            frontier.append(p)
-            if len(members) >= limit:
-                break
+            if p is not None and try_add(p.op):
+                queue.append(p)
+                if len(members) >= limit:
+                    return members
+        if not SIBLINGS:
+            continue
+        for cn in consumers.get(m.op._outputs[0], ()):
+            if try_add(cn.op):
+                queue.append(cn)
+                if len(members) >= limit:
+                    return members
     return members
 
 
-def _make_group(ir: IRGraph, members: set) -> FusedGroup:
+def _make_group(ir: IRGraph, members: set, consumers: dict, fetched: set) -> FusedGroup:
     nodes = sorted((ir.nodes[op] for op in members), key=lambda n: n.pos)
-    consumers = ir.consumers()
-    fetched = set(ir.fetches)
     ext: dict = {}
     for m in nodes:
         for t in m.inputs:
@@ -178,7 +226,7 @@ def _make_group(ir: IRGraph, members: set) -> FusedGroup:
     value = dict(ext)
     for j, m in enumerate(nodes):
         value[m.op._outputs[0]] = k + j
-    cnodes = [(m.op.op_def.expr_for(m.op), tuple(value[t] for t in m.inputs)) for m in nodes]
+    cnodes = [(expr_of(m.op), tuple(value[t] for t in m.inputs)) for m in nodes]
     outputs, out_values = [], []
     for j, m in enumerate(nodes):
         t = m.op._outputs[0]
@@ -261,6 +309,39 @@ def launch_fn(launcher: Any, n_out: int, inplace: Optional[tuple] = None,
                 raise
             return fallback(xs)
 
+    if n_out == 1 and inplace is None and check_shapes is None and check is None:
+        odt = out_dtypes[0]
+
+        def lean1(*xs: Any) -> Any:  # the common case, with FusedLauncher.__call__ inlined
+            b = bindings.get((tuple([x.shape for x in xs]), None))
+            if b is None:
+                try:
+                    b = launcher.bind([x.shape for x in xs])
+                except KernelError:
+                    if fallback is None:
+                        raise
+                    return fallback(xs)[0]
+            out = np.empty(b.out_shape, odt)
+            if b.size:
+                b.kernel(*[xs[p].ravel() for p in b.in_order], out.reshape(-1), *b.extra)
+            return out
+        return lean1
+    if inplace is None and check_shapes is None and check is None:
+        def lean(*xs: Any) -> tuple:
+            b = bindings.get((tuple([x.shape for x in xs]), None))
+            if b is None:
+                try:
+                    b = launcher.bind([x.shape for x in xs])
+                except KernelError:
+                    if fallback is None:
+                        raise
+                    return tuple(fallback(xs))
+            outs = [np.empty(b.out_shape, d) for d in out_dtypes]
+            if b.size:
+                b.kernel(*[xs[p].ravel() for p in b.in_order],
+                         *[outs[q].reshape(-1) for q in b.out_order], *b.extra)
+            return tuple(outs)
+        return lean
     if n_out == 1:
         def run1(*xs: Any) -> Any:
             return call(xs)[0]

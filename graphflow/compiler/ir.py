@@ -58,7 +58,7 @@ class Node:
 
     @property
     def stateful(self) -> bool:
-        return bool(self.op.op_def.stateful)
+        return bool(self.op._op_def.stateful)
 
     def __repr__(self) -> str:
         return "<Node %s %s>" % (self.op.name, self.type)
@@ -78,18 +78,24 @@ class IRGraph:
             if any(c not in self.nodes for c in n.control):
                 n.control = [c for c in n.control if c in self.nodes]
         self.fetches = list(fetches)          # current value of each fetch
+        self._fetch_pos: dict = {}
+        for i, t in enumerate(self.fetches):
+            self._fetch_pos.setdefault(t, []).append(i)
         self.orig_fetches = tuple(fetches)
         self.targets = list(targets)          # ops that must run
         self.replaced: dict = {}              # tensor -> the tensor now standing for it
         self.groups: list = []                # fusion groups (compiler/fuse.py)
         self._roots: Optional[dict] = None
+        self._mutated: Optional[frozenset] = None
+        self.order_edges: Optional[tuple] = None  # (sequence edges, successors) of fuse
+        self.unit_order: Optional[list] = None    # final step units, when fuse found them
 
     # --- queries -----------------------------------------------------------------------------
     def producer(self, t: Any) -> Optional[Node]:
         """The node computing ``t`` (None for a fed tensor)."""
         if t in self.fed:
             return None
-        return self.nodes.get(t.op)
+        return self.nodes.get(t._op)
 
     def ordered(self) -> list:
         """Nodes in their original order (nodes are only ever removed, so the
@@ -155,7 +161,11 @@ class IRGraph:
         return roots
 
     def mutated(self) -> frozenset:
-        """Variables some op of the plan updates (an op with ref inputs that mutates them)."""
+        """Variables some op of the plan updates (an op with ref inputs that mutates them).
+
+        Cached: passes never remove stateful ops, so the set never changes."""
+        if self._mutated is not None:
+            return self._mutated
         roots = self.state_roots()
         out: set = set()
         for n in self.nodes.values():
@@ -164,7 +174,8 @@ class IRGraph:
                 for i in d.ref_inputs:
                     if i < len(n.inputs):
                         out.update(roots.get(n.inputs[i], ()))
-        return frozenset(out)
+        self._mutated = frozenset(out)
+        return self._mutated
 
     def reads_mutated(self, n: Node, mutated: frozenset) -> bool:
         """True when ``n`` reads a ref or a buffer that may alias a mutated variable."""
@@ -187,9 +198,14 @@ class IRGraph:
             n.inputs = [new if t is old else t for t in n.inputs]
         if consumers is not None and old in consumers:
             consumers.setdefault(new, []).extend(consumers.pop(old))
-        self.fetches = [new if t is old else t for t in self.fetches]
+        pos = self._fetch_pos.pop(old, None)
+        if pos is not None:
+            for i in pos:
+                self.fetches[i] = new
+            self._fetch_pos.setdefault(new, []).extend(pos)
         self.replaced[old] = new
-        self._roots = None
+        # state_roots stay valid: passes only replace a tensor by one aliasing the
+        # same variables (identities, equal ops) or by one aliasing no mutated one
 
     def remove(self, node: Node, instead: Optional[Any] = None,
                ctl_users: Optional[dict] = None) -> None:
@@ -211,7 +227,6 @@ class IRGraph:
         if op in self.targets:
             self.targets = _unique([t for t in self.targets if t is not op] +
                                    [p for p in preds if p in self.nodes])
-        self._roots = None
 
     def sweep(self) -> list:
         """Remove nodes nothing needs any more; returns their ops.
@@ -219,27 +234,73 @@ class IRGraph:
         Kept: producers of fetches, targets, stateful ops, ops with control
         inputs (their gating may matter) and everything those read or wait for.
         """
+        nodes, fed = self.nodes, self.fed
         live: set = set()
-        stack = [self.producer(t) for t in self.fetches]
-        stack += [self.nodes.get(op) for op in self.targets]
-        stack += [n for n in self.nodes.values() if n.stateful or n.control]
+        stack = [t._op for t in self.fetches if t not in fed]
+        stack += self.targets
+        stack += [op for op, n in nodes.items() if n.control or op._op_def.stateful]
         while stack:
-            n = stack.pop()
-            if n is None or n.op in live:
+            op = stack.pop()
+            if op in live:
                 continue
-            live.add(n.op)
-            stack.extend(self.producer(t) for t in n.inputs)
-            stack.extend(self.nodes.get(c) for c in n.control)
+            n = nodes.get(op)
+            if n is None:
+                continue
+            live.add(op)
+            for t in n.inputs:
+                if t not in fed and t._op not in live:
+                    stack.append(t._op)
+            stack.extend(n.control)
         dead = [op for op in self.nodes if op not in live]
         for op in dead:
             del self.nodes[op]
-        if dead:
-            self._roots = None
         return dead
 
-    def snapshot(self) -> tuple:
-        """``((name, type), ...)`` of the nodes in order (for compile reports)."""
-        return tuple((n.op.name, n.type) for n in self.ordered())
+    def snapshot(self) -> "Snapshot":
+        """The nodes now, in order (for compile reports; names are made on demand)."""
+        group_of = {op: g for g in self.groups for op in g.ops}
+        return Snapshot(tuple(self.nodes),
+                        frozenset(op for op, n in self.nodes.items() if n.folded is not None),
+                        group_of)
+
+
+class Snapshot:
+    """The IR's nodes after a pass: iterating gives ``(name, type)`` pairs, a
+    fusion group once, where its first member was."""
+
+    __slots__ = ("_ops", "_folded", "_group_of", "_items")
+
+    def __init__(self, ops: tuple, folded: frozenset, group_of: dict) -> None:
+        self._ops, self._folded, self._group_of = ops, folded, group_of
+        self._items: Optional[tuple] = None
+
+    def items(self) -> tuple:
+        if self._items is None:
+            out, shown = [], set()
+            for op in self._ops:
+                g = self._group_of.get(op)
+                if g is None:
+                    out.append((op.name, "Const" if op in self._folded else op.type))
+                elif g not in shown:
+                    shown.add(g)
+                    out.append((g.name, g.type))
+            self._items = tuple(out)
+        return self._items
+
+    def __iter__(self) -> Any:
+        return iter(self.items())
+
+    def __len__(self) -> int:
+        return len(self.items())
+
+    def __eq__(self, other: Any) -> bool:
+        return tuple(self) == tuple(other)
+
+    def __hash__(self) -> int:
+        return hash(self.items())
+
+    def __repr__(self) -> str:
+        return "Snapshot(%r)" % (self.items(),)
 
 
 def _unique(items: Iterable) -> list:

@@ -10,7 +10,9 @@ dies with it. A buffer qualifies only when the executor owns it outright:
   matmul), so the buffer is never a fed array, a constant, a variable's
   buffer or something a stateful op kept;
 * it is not fetched;
-* statically, dtype and element count match the output.
+* statically, dtype and element count match the output, and the output is
+  at least ``CompileOptions.inplace_min_bytes`` (64 KiB; unknown sizes
+  qualify): below that a fresh allocation is cheaper than the checks.
 
 At run time the step still checks that the array owns its memory, is
 writable, contiguous and of the right size, and allocates otherwise.
@@ -39,8 +41,11 @@ class MemoryStats(NamedTuple):
     exact: bool          # False when some static shape was unknown (counted as 0)
 
 
-def plan_inplace(plan: Any, ir: IRGraph, ctx: Any) -> list:
-    """Switch qualifying steps to in-place kernels; returns ``[(step, input, output)]``."""
+def plan_inplace(plan: Any, ir: IRGraph, ctx: Any, min_bytes: int = 0) -> list:
+    """Switch qualifying steps to in-place kernels; returns ``[(step, input, output)]``.
+
+    Outputs whose static size is below ``min_bytes`` keep their fresh allocation.
+    """
     steps = plan.steps
     reads: dict = {}
     writes: dict = {}
@@ -66,7 +71,8 @@ def plan_inplace(plan: Any, ir: IRGraph, ctx: Any) -> list:
                     or not _fresh(steps[producer[s]][3], ir)):
                 continue
             for q, t in enumerate(out_ts):
-                if t.dtype.base_dtype == in_ts[j].dtype.base_dtype and _sizes_match(in_ts[j], t):
+                if (t.dtype.base_dtype == in_ts[j].dtype.base_dtype and _sizes_match(in_ts[j], t)
+                        and _big_enough(t, min_bytes)):
                     choice = (j, q)
                     break
             if choice is not None:
@@ -106,6 +112,11 @@ def _fresh(node: Any, ir: IRGraph) -> bool:
         return False
     d = node.op_def
     return bool((d.elementwise and getattr(d, "expr", "")) or node.type in FRESH_TYPES)
+
+
+def _big_enough(t: Any, min_bytes: int) -> bool:
+    n = t.shape.num_elements()
+    return n is None or n * np.dtype(t.dtype.base_dtype.np).itemsize >= min_bytes
 
 
 def _sizes_match(a: Any, b: Any) -> bool:

@@ -40,6 +40,8 @@ class CompileOptions:
       inplace: let elementwise steps write into an input buffer dying with them.
       fold_max_elements: largest folded constant (elements per output).
       fuse_max_ops: largest fusion group (structurally equal groups share a kernel).
+      inplace_min_bytes: smallest output (static size) worth writing in place;
+        below it a fresh allocation costs less than the run-time checks.
     """
 
     fold_constants: bool = True
@@ -49,6 +51,7 @@ class CompileOptions:
     inplace: bool = True
     fold_max_elements: int = 1 << 20
     fuse_max_ops: int = 24
+    inplace_min_bytes: int = 1 << 16
 
     def enabled(self) -> tuple:
         """Names of the passes switched on."""

@@ -21,6 +21,7 @@ the fused groups, the final steps, buffer count and peak bytes.
 """
 from __future__ import annotations
 
+import gc
 import time
 from typing import Any, Optional, Sequence
 
@@ -47,7 +48,7 @@ class PassReport:
                  changes: dict, seconds: float) -> None:
         self.name = name
         self.enabled = enabled
-        self.before = before          # ((op name, type), ...) before the pass
+        self.before = before          # ((op name, type), ...) before the pass (ir.Snapshot)
         self.after = after            # ... after it
         self.changes = changes        # pass-specific: {"folded": [...]}, {"merged": [...]}, ...
         self.seconds = seconds
@@ -59,6 +60,24 @@ class PassReport:
     @property
     def ops_after(self) -> int:
         return len(self.after)
+
+    def format(self) -> str:
+        """The pass's changes, then the nodes after it (``-`` gone, ``+`` new)."""
+        head = "%s%s: %d -> %d nodes" % (self.name, "" if self.enabled else " (off)",
+                                          self.ops_before, self.ops_after)
+        lines = [head]
+        for key, items in self.changes.items():
+            for it in items:
+                lines.append("  %s: %s" % (key, " <- ".join(it) if isinstance(it, tuple)
+                                           else " ".join(it) if isinstance(it, list) else it))
+        gone = set(self.before) - set(self.after)
+        new = set(self.after) - set(self.before)
+        for name, typ in self.before:
+            if (name, typ) in gone:
+                lines.append("  - %-28s %s" % (name, typ))
+        for name, typ in self.after:
+            lines.append("  %s %-28s %s" % ("+" if (name, typ) in new else " ", name, typ))
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
         return "<PassReport %s%s: %d -> %d>" % (self.name, "" if self.enabled else " (off)",
@@ -143,8 +162,22 @@ def compile_plan(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence
                  ctx: Any, options: Optional[CompileOptions] = None) -> ExecutionPlan:
     """Run the pipeline for one signature; the plan has ``.report`` (CompileReport).
 
-    Raises ``prune.PlanError`` on a cycle.
+    Raises ``prune.PlanError`` on a cycle. Python's cyclic garbage collector is
+    paused meanwhile: compiling allocates many small objects and nothing
+    cyclic worth collecting, and on graphs of thousands of ops the collector's
+    full passes over the graph cost a third of the time.
     """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(fetches, targets, feeds, ctx, options)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence[Any],
+             ctx: Any, options: Optional[CompileOptions]) -> ExecutionPlan:
     options = options if options is not None else CompileOptions()
     report = CompileReport(options)
     t_start = t0 = time.perf_counter()
@@ -156,7 +189,7 @@ def compile_plan(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence
         enabled = bool(getattr(options, name))
         t0 = time.perf_counter()
         changes = module.run(ir, ctx, options) if enabled else {}
-        after = _snapshot(ir) if enabled else snap
+        after = ir.snapshot() if enabled else snap
         report.passes.append(PassReport(name, enabled, snap, after, changes,
                                         time.perf_counter() - t0))
         snap = after
@@ -181,22 +214,6 @@ def compile_plan(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence
 
 def _step_name(node: Any) -> str:
     return node.name
-
-
-def _snapshot(ir: IRGraph) -> tuple:
-    """Nodes after a pass; members of a fusion group show as the group."""
-    if not ir.groups:
-        return ir.snapshot()
-    group_of = {op: g for g in ir.groups for op in g.ops}
-    out, shown = [], set()
-    for n in ir.ordered():
-        g = group_of.get(n.op)
-        if g is None:
-            out.append((n.op.name, n.type))
-        elif g not in shown:
-            shown.add(g)
-            out.append((g.name, g.type))
-    return tuple(out)
 
 
 def passes_off_plan(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence[Any],

@@ -27,6 +27,7 @@ import numpy as np
 from graphflow.compiler import memory as memory_plan
 from graphflow.compiler import schedule
 from graphflow.compiler.accumulate import split_accumulations
+from graphflow.compiler.fold_constants import FoldedConstant
 from graphflow.compiler.fuse import FusedGroup, group_fn
 from graphflow.compiler.ir import IRGraph, Node
 from graphflow.compiler.prune import PlanError, prune, toposort  # noqa: F401 - re-exported
@@ -66,8 +67,13 @@ class ExecutionPlan:
         self.ir = ir
         self.feeds = tuple(feeds)
         fed = ir.fed
-        units = schedule.final_order(ir, schedule.sequence_edges(ir)) if ir.groups \
-            else ir.ordered()
+        if ir.groups and ir.unit_order is not None:
+            units = ir.unit_order
+        elif ir.groups:
+            seq = ir.order_edges[0] if ir.order_edges else schedule.sequence_edges(ir)
+            units = schedule.final_order(ir, seq)
+        else:
+            units = ir.ordered()
         slot_of: dict = {}
         for t in feeds:
             slot_of[t] = len(slot_of)
@@ -103,7 +109,8 @@ class ExecutionPlan:
         self.deps = _step_deps(self.steps, ir)
         self.inplace: list = []
         if options is not None and getattr(options, "inplace", False):
-            self.inplace = memory_plan.plan_inplace(self, ir, ctx)
+            self.inplace = memory_plan.plan_inplace(
+                self, ir, ctx, getattr(options, "inplace_min_bytes", 0))
         memory.liveness(self)
         stats = memory_plan.static_memory(self, ir)
         self.buffers = stats.buffers
@@ -117,7 +124,7 @@ class ExecutionPlan:
         keep = [t not in fed for t in op._outputs]
         if n.folded is not None:
             vals = tuple(v for v, k in zip(n.folded, keep) if k)
-            return (_constant_fn(vals), (), outs, op)
+            return (_constant_fn(vals), (), outs, FoldedConstant(op))
         fn = op.op_def.kernel(op, ctx)
         ins = tuple(slot_of[t] for t in n.inputs)
         refs = tuple(i for i, t in enumerate(n.inputs)
@@ -151,7 +158,7 @@ def _step_deps(steps: list, ir: IRGraph) -> list:
             w = writer.get(s)
             if w is not None:
                 deps.add(w)
-        members = node.ops if isinstance(node, FusedGroup) else (node,)
+        members = getattr(node, "ops", None) or (node,)
         for op in members:
             n = ir.nodes.get(op)
             for c in (n.control if n is not None else ()):

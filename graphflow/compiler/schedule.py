@@ -71,11 +71,13 @@ def sequence_edges(ir: IRGraph) -> dict:
 def successors(ir: IRGraph, seq: dict) -> dict:
     """op -> set of ops that depend on it (data, control and sequence edges)."""
     succ: dict = {op: set() for op in ir.nodes}
+    fed = ir.fed
     for n in ir.nodes.values():
         for t in n.inputs:
-            p = ir.producer(t)
-            if p is not None:
-                succ[p.op].add(n.op)
+            if t not in fed:
+                s = succ.get(t._op)
+                if s is not None:
+                    s.add(n.op)
         for c in n.control:
             if c in succ:
                 succ[c].add(n.op)
@@ -101,7 +103,9 @@ def _contract(ir: IRGraph, seq: dict) -> tuple:
             for u in units]
     users: list = [set() for _ in units]
     indeg = [0] * len(units)
-    for a, bs in successors(ir, seq).items():
+    cached = ir.order_edges
+    succ = cached[1] if cached is not None and cached[0] is seq else successors(ir, seq)
+    for a, bs in succ.items():
         ua = unit_of[a]
         for b in bs:
             ub = unit_of[b]
@@ -140,16 +144,18 @@ def final_order(ir: IRGraph, seq: dict) -> list:
     return [units[u] for u in order]
 
 
-def group_cycle(ir: IRGraph, seq: dict) -> list:
-    """Fusion groups on one cycle of the contracted graph ([] when it is acyclic).
+def group_cycle(ir: IRGraph, seq: dict) -> tuple:
+    """``(groups on one cycle of the contracted graph, [])``, or ``([], final order)``
+    when it is acyclic (the order ``final_order`` would give).
 
     Each group is convex on its own, but two groups can still feed each
     other (a -> b and b' -> a' with {a, a'} and {b, b'} fused).
     """
     units, prio, users, indeg = _contract(ir, seq)
-    done = set(_kahn(units, prio, users, indeg))
-    if len(done) == len(units):
-        return []
+    order = _kahn(units, prio, users, indeg)
+    if len(order) == len(units):
+        return [], [units[u] for u in order]
+    done = set(order)
     stuck = [u for u in range(len(units)) if u not in done]
     prev: dict = {}
     for u in stuck:  # a stuck unit always has a stuck predecessor: walk backwards
@@ -162,7 +168,7 @@ def group_cycle(ir: IRGraph, seq: dict) -> list:
         path.append(u)
         u = prev[u]
     cycle = path[seen[u]:]
-    return [units[w] for w in cycle if not isinstance(units[w], Node)]
+    return [units[w] for w in cycle if not isinstance(units[w], Node)], []
 
 
 def reaches(succ: dict, pos: dict, starts: Any, targets: set, limit: int, budget: int = 512) -> bool:

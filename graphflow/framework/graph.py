@@ -110,14 +110,17 @@ class Graph:
     # --- properties -----------------------------------------------------------
     @property
     def finalized(self) -> bool:
+        """True after ``finalize()``: the graph is read-only."""
         return self._finalized
 
     @property
     def version(self) -> int:
+        """Number of ops created so far; grows with every new op."""
         return self._version
 
     @property
     def seed(self) -> Optional[int]:
+        """The graph-level random seed (``tf.set_random_seed``), or None."""
         return self._seed
 
     @seed.setter
@@ -126,6 +129,7 @@ class Graph:
 
     @property
     def building_function(self) -> bool:
+        """Always False: graphflow has no function graphs."""
         return False
 
     def finalize(self) -> None:
@@ -147,6 +151,7 @@ class Graph:
         self._unfeedable.add(tensor)
 
     def is_feedable(self, tensor: Any) -> bool:
+        """False if ``prevent_feeding`` marked ``tensor``."""
         return tensor not in self._unfeedable
 
     def prevent_fetching(self, op: Any) -> None:
@@ -154,6 +159,7 @@ class Graph:
         self._unfetchable.add(op)
 
     def is_fetchable(self, tensor_or_op: Any) -> bool:
+        """False if ``prevent_fetching`` marked the op (of the tensor)."""
         from graphflow.framework.operation import Tensor
         op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
         return op not in self._unfetchable
@@ -192,12 +198,14 @@ class Graph:
         return list(self._ops)
 
     def get_operation_by_name(self, name: str) -> Any:
+        """The Operation named ``name`` (KeyError, TF wording, if none)."""
         if not isinstance(name, str):
             raise TypeError("Operation names are strings (or similar), not %s."
                             % type(name).__name__)
         return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
 
     def get_tensor_by_name(self, name: str) -> Any:
+        """The Tensor named ``"op:i"`` (KeyError/ValueError, TF wording)."""
         if not isinstance(name, str):
             raise TypeError("Tensor names are strings (or similar), not %s."
                             % type(name).__name__)
@@ -277,6 +285,7 @@ class Graph:
         return name
 
     def get_name_scope(self) -> str:
+        """The current name scope without a trailing slash ('' at the top)."""
         return self._name_stack
 
     @contextlib.contextmanager
@@ -329,15 +338,18 @@ class Graph:
             self._collections.setdefault(name, []).append(value)
 
     def add_to_collections(self, names: Any, value: Any) -> None:
+        """Append ``value`` to each collection in ``names`` (a name or a list)."""
         names = (names,) if isinstance(names, str) else dict.fromkeys(names)
         for name in names:
             self.add_to_collection(name, value)
 
     def get_collection_ref(self, name: str) -> list:
+        """The collection's list itself (created empty if absent); mutate it in place."""
         with self._lock:
             return self._collections.setdefault(name, [])
 
     def get_collection(self, name: str, scope: Optional[str] = None) -> list:
+        """A copy of collection ``name``; with ``scope``, the items whose name matches it."""
         items = self._collections.get(name)
         if items is None:
             return []
@@ -347,9 +359,11 @@ class Graph:
         return [it for it in items if hasattr(it, "name") and pat.match(it.name)]
 
     def get_all_collection_keys(self) -> list:
+        """The string keys of every collection in the graph."""
         return [k for k, v in self._collections.items() if isinstance(k, str)]
 
     def clear_collection(self, name: str) -> None:
+        """Remove collection ``name`` (no error if absent)."""
         self._collections.pop(name, None)
 
     # --- control dependencies -----------------------------------------------------
@@ -494,30 +508,37 @@ def set_random_seed(seed: Optional[int]) -> None:
 
 
 def add_to_collection(name: str, value: Any) -> None:
+    """Append ``value`` to the default graph's collection ``name`` (``tf.add_to_collection``)."""
     get_default_graph().add_to_collection(name, value)
 
 
 def add_to_collections(names: Any, value: Any) -> None:
+    """``add_to_collection`` for each of ``names`` (``tf.add_to_collections``)."""
     get_default_graph().add_to_collections(names, value)
 
 
 def get_collection(key: str, scope: Optional[str] = None) -> list:
+    """A copy of the default graph's collection ``key`` (``tf.get_collection``)."""
     return get_default_graph().get_collection(key, scope)
 
 
 def get_collection_ref(key: str) -> list:
+    """The default graph's collection list itself (``tf.get_collection_ref``)."""
     return get_default_graph().get_collection_ref(key)
 
 
 def control_dependencies(control_inputs: Optional[list]) -> _ControlDependencies:
+    """Ops built in the block run after ``control_inputs`` (``tf.control_dependencies``)."""
     return get_default_graph().control_dependencies(control_inputs)
 
 
 def device(device_name_or_function: Any) -> contextlib.AbstractContextManager:
+    """Record a device on ops built in the block (``tf.device``); all run on the CPU."""
     return get_default_graph().device(device_name_or_function)
 
 
 def colocate_with(op: Any, ignore_existing: bool = False) -> contextlib.AbstractContextManager:
+    """Record colocation with ``op`` in the block (``tf.colocate_with``); no run-time effect."""
     return get_default_graph().colocate_with(op, ignore_existing)
 
 
@@ -533,6 +554,7 @@ class name_scope:  # noqa: N801  (TF's name)
 
     @property
     def name(self) -> Optional[str]:
+        """The ``name`` argument the scope was opened with."""
         return self._name
 
     def __enter__(self) -> str:
@@ -563,10 +585,12 @@ class name_scope:  # noqa: N801  (TF's name)
 
 
 def get_name_scope() -> str:
+    """The default graph's current name scope (``tf.get_name_scope``)."""
     return get_default_graph().get_name_scope()
 
 
 def op_scope(values: Any, name: str, default_name: Optional[str] = None) -> name_scope:
+    """Deprecated TF1 alias of ``name_scope(name, default_name, values)``."""
     return name_scope(name, default_name, values)
 
 

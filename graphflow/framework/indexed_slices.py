@@ -41,34 +41,42 @@ class IndexedSlices:
 
     @property
     def values(self) -> Tensor:
+        """The rows: a Tensor of shape ``[len(indices)] + dense_shape[1:]``."""
         return self._values
 
     @property
     def indices(self) -> Tensor:
+        """The 1-D integer Tensor of row indices into the dense tensor."""
         return self._indices
 
     @property
     def dense_shape(self) -> Optional[Tensor]:
+        """The 1-D shape Tensor of the dense tensor, or None."""
         return self._dense_shape
 
     @property
     def name(self) -> str:
+        """The name of ``values``."""
         return self._values.name
 
     @property
     def device(self) -> str:
+        """The device of ``values``."""
         return self._values.device
 
     @property
     def op(self) -> Any:
+        """The Operation that produces ``values``."""
         return self._values.op
 
     @property
     def dtype(self) -> Any:
+        """The dtype of ``values``."""
         return self._values.dtype
 
     @property
     def graph(self) -> Any:
+        """The Graph of ``values``."""
         return self._values.graph
 
     @property
@@ -85,9 +93,11 @@ class IndexedSlices:
         return TensorShape([int(d) for d in val])
 
     def get_shape(self) -> Any:
+        """The static shape of the dense tensor (same as ``shape``)."""
         return self.shape
 
     def consumers(self) -> list:
+        """The Operations that consume ``values``, ``indices`` or ``dense_shape``."""
         seen = []
         for t in (self._values, self._indices, self._dense_shape):
             if t is not None:

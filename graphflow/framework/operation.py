@@ -42,46 +42,57 @@ class Operation:
     # --- TF API ---------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The op's unique name in its graph, with its scopes (``'layer/MatMul'``)."""
         return self._name
 
     @property
     def type(self) -> str:
+        """The op type, TF's CamelCase name (``'MatMul'``, ``'AddV2'``)."""
         return self._type
 
     @property
     def graph(self) -> Any:
+        """The Graph the op belongs to."""
         return self._graph
 
     @property
     def inputs(self) -> list:
+        """The data input Tensors, in order (a new list)."""
         return list(self._inputs)
 
     @property
     def outputs(self) -> list:
+        """The output Tensors, in order (a new list)."""
         return list(self._outputs)
 
     @property
     def control_inputs(self) -> list:
+        """The Operations that must run before this one (a new list)."""
         return list(self._control_inputs)
 
     @property
     def device(self) -> str:
+        """The requested device string ('' if none); recorded, not used."""
         return self._device
 
     @property
     def op_def(self) -> Any:
+        """The registry declaration (``OpDef`` subclass) of the op's type."""
         return self._op_def
 
     @property
     def traceback(self) -> list:
+        """The Python stack where the op was built (for error messages)."""
         return self._traceback
 
     @property
     def values(self) -> tuple:
+        """The output Tensors as a tuple."""
         return tuple(self._outputs)
 
     @property
     def node_def(self) -> Any:
+        """The op as a ``NodeDef`` protocol buffer (as in a GraphDef)."""
         from graphflow.io import graph_def  # noqa: F401  (formats issue)
         return graph_def.node_def(self)
 
@@ -93,6 +104,7 @@ class Operation:
 
     @property
     def attrs(self) -> dict:
+        """A copy of the op's attrs as a dict (name -> value)."""
         return dict(self._attrs)
 
     def _set_attr(self, name: str, value: Any) -> None:
@@ -175,33 +187,41 @@ class Tensor:
 
     @property
     def op(self) -> Operation:
+        """The Operation that produces this tensor."""
         return self._op
 
     @property
     def graph(self) -> Any:
+        """The Graph of the tensor's op."""
         return self._op._graph
 
     @property
     def value_index(self) -> int:
+        """The tensor's output index in its op (``i`` in ``'op:i'``)."""
         return self._value_index
 
     @property
     def name(self) -> str:
+        """``'<op name>:<index>'``, e.g. ``'MatMul:0'``."""
         return "%s:%d" % (self._op._name, self._value_index)
 
     @property
     def dtype(self) -> Any:
+        """The element type, a ``DType`` (``tf.float32``; ``float32_ref`` for a variable's ref)."""
         return self._dtype
 
     @property
     def shape(self) -> TensorShape:
+        """The static ``TensorShape`` (dimensions may be unknown)."""
         return self._shape
 
     @property
     def device(self) -> str:
+        """The device of the tensor's op."""
         return self._op._device
 
     def get_shape(self) -> TensorShape:
+        """The static ``TensorShape`` (same as ``shape``)."""
         return self._shape
 
     def set_shape(self, shape: Any) -> None:
@@ -213,6 +233,7 @@ class Tensor:
         self._shape = self._shape.merge_with(shape)
 
     def consumers(self) -> list:
+        """The Operations that take this tensor as a data input."""
         return list(self._consumers)
 
     def eval(self, feed_dict: Optional[dict] = None, session: Any = None) -> Any:
@@ -346,6 +367,7 @@ def convert_n_to_tensor(values: list, dtype: Any = None, name: Optional[str] = N
 
 
 def is_tensor(x: Any) -> bool:
+    """True for a Tensor or a tensor-like graph object such as a Variable (``tf.is_tensor``)."""
     return isinstance(x, Tensor) or hasattr(x, "_as_graph_element")
 
 

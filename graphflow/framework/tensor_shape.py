@@ -64,26 +64,32 @@ class TensorShape:
     # --- queries ------------------------------------------------------------
     @property
     def dims(self) -> Optional[list]:
+        """The dimensions as a list (``None`` entries unknown), or None for an unknown rank."""
         return None if self._dims is None else list(self._dims)
 
     @property
     def ndims(self) -> Optional[int]:
+        """The rank, or None when unknown (also ``rank``)."""
         return None if self._dims is None else len(self._dims)
 
     rank = ndims
 
     def as_list(self) -> list:
+        """The dimensions as a list (ValueError for an unknown rank)."""
         if self._dims is None:
             raise ValueError("as_list() is not defined on an unknown TensorShape.")
         return list(self._dims)
 
     def as_tuple(self) -> Optional[tuple]:
+        """The dimensions as a tuple, or None for an unknown rank."""
         return self._dims
 
     def is_fully_defined(self) -> bool:
+        """True when the rank and every dimension are known."""
         return self._dims is not None and all(d is not None for d in self._dims)
 
     def num_elements(self) -> Optional[int]:
+        """The product of the dimensions, or None if not fully defined."""
         if not self.is_fully_defined():
             return None
         n = 1
@@ -92,6 +98,7 @@ class TensorShape:
         return n
 
     def is_compatible_with(self, other: Any) -> bool:
+        """True if some fully defined shape matches both (unknowns match anything)."""
         other = as_shape(other)
         if self._dims is None or other._dims is None:
             return True
@@ -100,6 +107,7 @@ class TensorShape:
         return all(a is None or b is None or a == b for a, b in zip(self._dims, other._dims))
 
     def merge_with(self, other: Any) -> "TensorShape":
+        """The most specific shape compatible with both (ValueError if incompatible)."""
         other = as_shape(other)
         if self._dims is None:
             return other
@@ -110,14 +118,17 @@ class TensorShape:
         return TensorShape([a if a is not None else b for a, b in zip(self._dims, other._dims)])
 
     def assert_is_compatible_with(self, other: Any) -> None:
+        """ValueError unless ``is_compatible_with(other)``."""
         if not self.is_compatible_with(other):
             raise ValueError("Shapes %s and %s are incompatible" % (self, other))
 
     def assert_has_rank(self, rank: int) -> None:
+        """ValueError if the rank is known and differs from ``rank``."""
         if self._dims is not None and len(self._dims) != rank:
             raise ValueError("Shape %s must have rank %d" % (self, rank))
 
     def with_rank(self, rank: int) -> "TensorShape":
+        """This shape at rank ``rank`` (unknown dims for an unknown rank), else ValueError."""
         if self._dims is None:
             return unknown_shape(rank)
         if len(self._dims) != rank:
@@ -125,20 +136,24 @@ class TensorShape:
         return self
 
     def with_rank_at_least(self, rank: int) -> "TensorShape":
+        """This shape; ValueError if its known rank is below ``rank``."""
         if self._dims is not None and len(self._dims) < rank:
             raise ValueError("Shape %s must have rank at least %d" % (self, rank))
         return self
 
     def with_rank_at_most(self, rank: int) -> "TensorShape":
+        """This shape; ValueError if its known rank is above ``rank``."""
         if self._dims is not None and len(self._dims) > rank:
             raise ValueError("Shape %s must have rank at most %d" % (self, rank))
         return self
 
     def assert_is_fully_defined(self) -> None:
+        """ValueError unless every dimension is known."""
         if not self.is_fully_defined():
             raise ValueError("Shape %s is not fully defined" % self)
 
     def assert_same_rank(self, other: Any) -> None:
+        """ValueError if both ranks are known and differ."""
         other = as_shape(other)
         if self._dims is not None and other._dims is not None \
                 and len(self._dims) != len(other._dims):
@@ -158,12 +173,14 @@ class TensorShape:
         return as_shape(other).concatenate(self)
 
     def concatenate(self, other: Any) -> "TensorShape":
+        """The dimensions of this shape followed by those of ``other``."""
         other = as_shape(other)
         if self._dims is None or other._dims is None:
             return TensorShape(None)
         return TensorShape(self._dims + other._dims)
 
     def is_subtype_of(self, other: Any) -> bool:
+        """True if ``other`` is at least as general (its known dims equal this shape's)."""
         other = as_shape(other)
         if other._dims is None:
             return True

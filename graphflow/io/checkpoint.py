@@ -22,12 +22,18 @@ the bytes are graphflow's own format, not TF's):
 
 A truncated, resized or bit-flipped file raises ``DataLossError`` (the index
 at open time; a tensor's bytes when the tensor is read). ``write_bundle``
-writes both files under temporary names, fsyncs them, then renames data and
-index into place (index last), so an interrupted write leaves any previous
-checkpoint untouched; re-saving an existing prefix first removes its old
-index, so a crash between the renames leaves that prefix absent rather than
-mismatched. The ``checkpoint`` state file (protobuf text of CheckpointState)
-is replaced atomically the same way, after the bundle.
+writes both files under temporary names and fsyncs them; the rename of the
+index is the commit. For a new prefix the data is renamed into place first.
+Re-saving an existing prefix (``saver.save(sess, "model")`` in a loop) commits
+an index naming the new data's temporary file, then renames the data into
+place and rewrites the index; a reader that finds the named temporary gone
+reads the final data name (size and checksums verified). So a process killed
+at any point leaves the old checkpoint or the new one, never none and never a
+mismatched pair. The ``checkpoint`` state file (protobuf text of
+CheckpointState) is replaced atomically, after the bundle. A killed save
+leaves ``<file>.tmp*`` temporaries, which no reader matches; they are deleted
+with their prefix (``checkpoint_files(..., temporaries=True)``) and, once
+untouched for ``STALE_SECONDS``, by the next save of the prefix.
 """
 from __future__ import annotations
 
@@ -36,6 +42,7 @@ import json
 import os
 import re
 import tempfile
+import time
 import zlib
 from typing import Any, Iterable, Optional
 
@@ -167,18 +174,26 @@ def _remove_quietly(path: str) -> None:
 def write_bundle(prefix: str, tensors: dict) -> None:
     """Write ``{key: (array, dtype)}`` as the checkpoint ``prefix`` (see module doc).
 
-    The parent directory is created if needed. On any failure the temporary
-    files are removed and the files of an earlier checkpoint stay as they were.
+    The parent directory is created if needed. A new prefix: data file, then
+    index (the commit). Re-saving an existing prefix, where the old files must
+    stay valid until the new ones are: the new index first, naming the new
+    data under its temporary name (the commit), then the data renamed into
+    place, then the index rewritten to name it; a reader finding the named
+    temporary gone uses the final data name (verified by size and checksums).
+    On a failure before the commit the temporary files are removed and an
+    earlier checkpoint stays as it was; after it, the new checkpoint stands.
     """
     parent = os.path.dirname(prefix)
     if parent:
         os.makedirs(parent, exist_ok=True)
     data_path, index_path = prefix + DATA_SUFFIX, prefix + INDEX_SUFFIX
+    resave = os.path.exists(index_path)
+    remove_stale_temporaries(prefix)
     entries: dict = {}
-    temps: list = []
+    data_tmp = None
+    committed = False
     try:
         f, data_tmp = _temp_for(data_path)
-        temps.append(data_tmp)
         with f:
             offset = 0
             for key in sorted(tensors):
@@ -193,29 +208,54 @@ def write_bundle(prefix: str, tensors: dict) -> None:
                 offset += len(buf)
             f.flush()
             os.fsync(f.fileno())
-        body = json.dumps({"data_file": os.path.basename(data_path), "data_size": offset,
-                           "tensors": entries}, sort_keys=True).encode("utf-8")
-        header = ("%s v%d %08x %d\n" % (MAGIC, VERSION, zlib.crc32(body) & 0xFFFFFFFF,
-                                       len(body))).encode("ascii")
-        g, index_tmp = _temp_for(index_path)
-        temps.append(index_tmp)
-        with g:
-            _write_chunks(g, [header, body])
-            g.flush()
-            os.fsync(g.fileno())
-        if os.path.exists(index_path):
-            # Re-saving a prefix: retire the old index first, so that a crash between
-            # the two renames leaves "no checkpoint here", never an index paired
-            # with the wrong data.
-            os.remove(index_path)
-            _fsync_dir(parent)
+        if resave:
+            atomic_write(index_path, _index_bytes(os.path.basename(data_tmp), offset, entries))
+            committed = True
         os.replace(data_tmp, data_path)
-        os.replace(index_tmp, index_path)
+        data_tmp = None
+        if not resave:
+            _fsync_dir(parent)
+        atomic_write(index_path, _index_bytes(os.path.basename(data_path), offset, entries))
     except BaseException:
-        for t in temps:
-            _remove_quietly(t)
+        if data_tmp is not None and not committed:
+            _remove_quietly(data_tmp)
         raise
-    _fsync_dir(parent)
+
+
+def _index_bytes(data_file: str, data_size: int, entries: dict) -> bytes:
+    body = json.dumps({"data_file": data_file, "data_size": data_size, "tensors": entries},
+                      sort_keys=True).encode("utf-8")
+    header = "%s v%d %08x %d\n" % (MAGIC, VERSION, zlib.crc32(body) & 0xFFFFFFFF, len(body))
+    return header.encode("ascii") + body
+
+
+STALE_SECONDS = 600.0  # a temporary untouched this long belongs to a save that died
+
+
+def remove_stale_temporaries(prefix: str, now: Optional[float] = None) -> list:
+    """Delete temporaries of interrupted saves of ``prefix`` unmodified for
+    STALE_SECONDS (a save in progress keeps writing its own), except a data file
+    the current index names. Returns the removed paths."""
+    named = None
+    try:
+        with open(prefix + INDEX_SUFFIX, "rb") as f:
+            raw = f.read(1 << 20)
+        named = json.loads(raw[raw.index(b"\n") + 1:].decode("utf-8"))["data_file"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    now = time.time() if now is None else now
+    removed = []
+    pattern = glob.escape(prefix)
+    for p in glob.glob(pattern + INDEX_SUFFIX + ".tmp*") + \
+            glob.glob(pattern + ".data-?????-of-?????.tmp*"):
+        try:
+            if os.path.basename(p) == named or now - os.path.getmtime(p) < STALE_SECONDS:
+                continue
+            os.remove(p)
+            removed.append(p)
+        except OSError:
+            pass
+    return removed
 
 
 _HEADER = re.compile(r"^%s v(\d+) ([0-9a-f]{8}) (\d+)$" % MAGIC)
@@ -244,6 +284,9 @@ class BundleReader:
                                        % index_path) from None
         self._entries = self._parse_index(raw, index_path)
         self._data_path = os.path.join(os.path.dirname(index_path), self._data_file)
+        if not os.path.exists(self._data_path) and os.path.exists(prefix + DATA_SUFFIX):
+            # a re-save renamed the data the index names into place (see write_bundle)
+            self._data_path = prefix + DATA_SUFFIX
         try:
             size = os.path.getsize(self._data_path)
         except OSError:
@@ -281,10 +324,22 @@ class BundleReader:
                                      int(e["size"]), int(e["crc32"]))
         except (ValueError, KeyError, TypeError, AttributeError) as ex:
             raise _data_loss("Checkpoint index %s is malformed: %s" % (path, ex)) from None
-        for key, (_, _, off, n, _) in entries.items():
+        for key, (dtype, shape, off, n, _) in entries.items():
             if off < 0 or n < 0 or off + n > self._data_size:
                 raise _data_loss("Checkpoint index %s: tensor %s lies outside the data file"
                                  % (path, key))
+            count = 1
+            for d in shape:  # Python ints: a crafted [2**32, 2**32] cannot wrap around
+                if d < 0:
+                    raise _data_loss("Checkpoint index %s: tensor %s has a negative "
+                                     "dimension %s" % (path, key, list(shape)))
+                count *= d
+            need = count * 8 if dtype == dtypes.string else count * dtype.np.itemsize
+            if (need > n) if dtype == dtypes.string else (need != n):
+                raise _data_loss("Checkpoint index %s: tensor %s of shape %s needs %s%d "
+                                 "bytes, the index gives %d"
+                                 % (path, key, list(shape),
+                                    "at least " if dtype == dtypes.string else "", need, n))
         return entries
 
     def keys(self) -> list:
@@ -355,6 +410,7 @@ class CheckpointState:
         return state_to_text(self)
 
     def to_text(self) -> str:
+        """The ``checkpoint`` file's contents (protobuf text format)."""
         return state_to_text(self)
 
 

@@ -178,6 +178,7 @@ class TFRecordWriter:
         self._f: Optional[BinaryIO] = open(path, mode)
 
     def write(self, record: bytes) -> None:
+        """Append one record (bytes; a str is UTF-8 encoded) with its length and CRCs."""
         if self._f is None:
             raise errors.FailedPreconditionError(None, None, "Writer is closed.")
         if isinstance(record, str):
@@ -185,6 +186,7 @@ class TFRecordWriter:
         self._f.write(encode_record(bytes(record)))
 
     def flush(self) -> None:
+        """Flush buffered records to the file."""
         if self._f is not None:
             self._f.flush()
 
@@ -195,6 +197,7 @@ class TFRecordWriter:
             os.fsync(self._f.fileno())
 
     def close(self) -> None:
+        """Close the file; later writes raise ``FailedPreconditionError``."""
         if self._f is not None:
             self._f.close()
             self._f = None

@@ -6,18 +6,21 @@ is ``(expr, refs)``: ``expr`` is a Python scalar expression over ``{0}``,
 ``{1}``... (helpers from ``kernels.scalar``, ``T`` = the computation dtype)
 and ``refs`` names the values bound to them. Each external input is read by a
 *pattern*: ``f`` (same number of elements as the output, C order), ``s`` (one
-element) or ``b`` (broadcast through an element-stride vector). All outputs
-have the group's full (broadcast) shape.
+element), or broadcast through an element-stride vector: ``b`` when the input
+runs along the output's last dimension (inner stride 1), ``c`` when it is
+constant along it (inner stride 0). Splitting broadcasts this way keeps every
+inner loop a unit-stride or invariant read, which LLVM vectorizes (a symbolic
+inner stride does not). All outputs have the group's full (broadcast) shape.
 
 The generated kernel reads each external input once per element and writes
 each output once, in one loop over the flattened output::
 
     kernel(x0.., out0..)                      # patterns f/s only
-    kernel(x0.., out0.., shape, st_b0..)      # with b inputs: shape (int64[nd])
-                                              # and one stride vector per b input
+    kernel(x0.., out0.., shape, st_b0..)      # with b/c inputs: shape (int64[nd])
+                                              # and one stride vector per b/c input
 
-With ``b`` inputs the loop runs over rows of the last dimension and finds each
-row's offsets by index math. The ``parallel`` variant is the same source with
+With ``b``/``c`` inputs the loop runs over rows of the last dimension and
+finds each row's offsets by index math. The ``parallel`` variant is the same source with
 ``prange`` over elements (or rows) and ``parallel=True``.
 
 Numba cannot cache closures made by a factory (each process recompiles them),
@@ -45,7 +48,7 @@ import numba
 _LOCK = threading.Lock()
 _LOADED: dict = {}
 FLAGS = "cache=True, nogil=True, error_model='numpy', fastmath={'contract'}"
-_VERSION = "3"  # bump when the generated code's shape changes
+_VERSION = "4"  # bump when the generated code's shape changes
 _HOLE = re.compile(r"\{(\d+)\}")
 
 Node = tuple  # (expr: str, refs: tuple of value indices)
@@ -157,7 +160,7 @@ def group_source(nodes: Sequence[tuple], patterns: str, outputs: Sequence[str], 
     n_in, n_out = len(patterns), len(outputs)
     xs = ["x%d" % i for i in range(n_in)]
     outs = ["out%d" % q for q in range(n_out)]
-    bs = [i for i, p in enumerate(patterns) if p == "b"]
+    bs = [i for i, p in enumerate(patterns) if p in "bc"]
     loop = "prange" if parallel else "range"
     flags = FLAGS + (", parallel=True" if parallel else "")
     lines = ["import math", "import numpy as np", "from numba import njit, prange",
@@ -169,8 +172,8 @@ def group_source(nodes: Sequence[tuple], patterns: str, outputs: Sequence[str], 
     if bs:
         lines += ["    nd = shape.size", "    if n == 0:", "        return",
                   "    inner = shape[nd - 1]"]
-        lines += ["    s%d = st%d[nd - 1]" % (i, i) for i in bs]
-        lines += ["    for r in %s(n // inner):" % loop, "        q = r + 0  # a copy: prange forbids writing r"]
+        lines += ["    for r in %s(n // inner):" % loop,
+                  "        q = r + 0  # a copy: prange forbids writing r"]
         lines += ["        o%d = 0" % i for i in bs]
         lines += ["        for d in range(nd - 2, -1, -1):", "            c = q % shape[d]",
                   "            q //= shape[d]"]
@@ -182,7 +185,7 @@ def group_source(nodes: Sequence[tuple], patterns: str, outputs: Sequence[str], 
         lines.append("    for i in %s(n):" % loop)
         ind = "        "
     for i, p in enumerate(patterns):
-        src = {"f": "i", "s": "0", "b": "o%d + j * s%d" % (i, i)}[p]
+        src = {"f": "i", "s": "0", "b": "o%d + j" % i, "c": "o%d" % i}[p]
         lines.append("%sa%d = x%d[%s]" % (ind, i, i, src))
     for j, (expr, refs) in enumerate(nodes):
         body = _HOLE.sub(lambda m: refs[int(m.group(1))], expr)
@@ -225,7 +228,7 @@ def fused_kernel(nodes: Sequence[Node], patterns: str, outputs: Sequence[int], d
 
     Args:
         nodes: ``(expr, refs)`` per node; value ``len(patterns) + j`` is node ``j``.
-        patterns: one of ``f``/``s``/``b`` per external input.
+        patterns: one of ``f``/``s``/``b``/``c`` per external input.
         outputs: the value indices to write, one output array each.
         dtype: NumPy name of the computation dtype (``T`` in expressions).
         parallel: the ``prange`` variant (worth it above ~1M elements).

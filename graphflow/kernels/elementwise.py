@@ -3,8 +3,8 @@
 ``FusedLauncher`` is the callable a plan step binds for a fused group (and,
 through ``make_elementwise``, for a single elementwise op): per distinct tuple
 of input shapes it computes the broadcast output shape once, picks each
-input's read pattern (``f``/``s``/``b``), collapses dimensions that broadcast
-alike, and chooses the serial or the ``prange`` kernel by output size
+input's read pattern (``f``/``s``/``b``/``c``), collapses dimensions that
+broadcast alike, and chooses the serial or the ``prange`` kernel by output size
 (``PARALLEL_MIN_SIZE``); each call then allocates the outputs and runs the
 cached njit kernel on flat contiguous views.
 """
@@ -18,11 +18,13 @@ import numpy as np
 from graphflow.errors import InvalidArgumentError, KernelError
 from graphflow.kernels.codegen import fused_kernel
 
-# Output size from which the prange kernel runs (2 threads). Measured with
-# bench/bench_w3.py --threshold: below ~64K elements the parallel region's
-# start-up (and, on a busy machine, waiting for the other core) costs more
-# than it saves even for transcendental chains; cheap chains gain from ~256K.
-PARALLEL_MIN_SIZE = int(os.environ.get("GRAPHFLOW_PARALLEL_MIN_SIZE", 1 << 17))
+# Output size from which the prange kernel runs (numba's thread count; 2 here).
+# bench/bench_w3.py --threshold: with the machine to itself prange wins from
+# ~8K elements for the W3 chain and ~64K for x*a+b; with the cores busy
+# (load 10 on 2 cores) a parallel region often stalls 25-45 ms waiting for its
+# second thread, whatever the size. 1M elements keeps that stall rare next to
+# the work (and follows numba-facts recommendation 8).
+PARALLEL_MIN_SIZE = int(os.environ.get("GRAPHFLOW_PARALLEL_MIN_SIZE", 1 << 20))
 
 
 def broadcast_error(shapes: list) -> KernelError:
@@ -108,18 +110,22 @@ class FusedLauncher:
         except ValueError:
             raise broadcast_error(list(shapes)) from None
         size = int(np.prod(out_shape, dtype=np.int64))
-        pats = ""
+        pats = []
         for s in shapes:
             n = int(np.prod(s, dtype=np.int64))
-            pats += "f" if n == size else "s" if n == 1 else "b"
+            pats.append("f" if n == size else "s" if n == 1 else "b")
+        bs = [p for p, c in enumerate(pats) if c == "b"]
+        st_of: dict = {}
+        if bs:
+            shape, sts = collapse(out_shape, [_strides(shapes[p], out_shape) for p in bs])
+            st_of = dict(zip(bs, sts))
+        for p in bs:  # inner stride 1 (runs along the last dim) or 0 (constant along it)
+            pats[p] = "b" if st_of[p][-1] else "c"
         if parallel is None:
             parallel = size >= PARALLEL_MIN_SIZE
-        fk = fused_kernel(self.nodes, pats, self.outputs, self.dtype, parallel)
-        extra: tuple = ()
-        if "b" in fk.patterns:
-            bs = [p for p in fk.in_order if pats[p] == "b"]
-            shape, sts = collapse(out_shape, [_strides(shapes[p], out_shape) for p in bs])
-            extra = (shape, *sts)
+        fk = fused_kernel(self.nodes, "".join(pats), self.outputs, self.dtype, parallel)
+        used = [st_of[p] for p in fk.in_order if p in st_of]
+        extra = (shape, *used) if used else ()
         b = Binding(fk.kernel, fk.in_order, fk.out_order, out_shape, size, extra)
         self._bindings[key] = b
         return b

@@ -391,22 +391,27 @@ class QueueBase:
 
     @property
     def queue_ref(self) -> Tensor:
+        """The resource Tensor of the queue that its ops take."""
         return self._queue_ref
 
     @property
     def name(self) -> str:
+        """The name of the queue's op."""
         return self._queue_ref.op.name
 
     @property
     def dtypes(self) -> list:
+        """The dtype of each component of an element."""
         return self._dtypes
 
     @property
     def shapes(self) -> list:
+        """The static shape of each component (unknown shapes when not given)."""
         return self._shapes
 
     @property
     def names(self) -> Optional[list]:
+        """The component names when elements are dicts, else None."""
         return self._names
 
     def _components(self, vals: Any) -> list:
@@ -484,6 +489,7 @@ class QueueBase:
                             cancel_pending_enqueues=bool(cancel_pending_enqueues))
 
     def is_closed(self, name: Optional[str] = None) -> Tensor:
+        """A bool Tensor: True once the queue is closed (``QueueIsClosedV2``)."""
         with name_scope(name, "%s_is_closed" % self._name) as scope:
             return apply_op("QueueIsClosedV2", self._queue_ref, name=scope)
 

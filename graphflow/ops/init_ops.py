@@ -55,10 +55,12 @@ class Initializer:
         raise NotImplementedError
 
     def get_config(self) -> dict:
+        """The constructor arguments as a dict (``from_config``'s input)."""
         return {}
 
     @classmethod
     def from_config(cls, config: dict) -> "Initializer":
+        """An initializer built from ``get_config()``'s dict."""
         return cls(**config)
 
     def _dtype(self, dtype: Any) -> Any:

@@ -47,11 +47,13 @@ class Reduction:
 
     @classmethod
     def all(cls) -> tuple:
+        """Every reduction key."""
         return (cls.NONE, cls.SUM, cls.MEAN, cls.SUM_OVER_BATCH_SIZE,
                 cls.SUM_OVER_NONZERO_WEIGHTS, cls.SUM_BY_NONZERO_WEIGHTS)
 
     @classmethod
     def validate(cls, key: Any) -> None:
+        """ValueError unless ``key`` is a reduction key."""
         if key not in cls.all():
             raise ValueError("Invalid Reduction Key %s." % key)
 

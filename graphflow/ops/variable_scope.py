@@ -258,46 +258,57 @@ class VariableScope:
 
     @property
     def name(self) -> str:
+        """The full scope name (``'outer/inner'``; '' at the top)."""
         return self._name
 
     @property
     def original_name_scope(self) -> str:
+        """The name scope opened when this variable scope was first entered."""
         return self._name_scope
 
     @property
     def reuse(self) -> Any:
+        """The reuse mode: False/None, True or ``tf.AUTO_REUSE``."""
         return self._reuse
 
     @property
     def initializer(self) -> Any:
+        """Default initializer for ``get_variable`` in this scope, or None."""
         return self._initializer
 
     @property
     def dtype(self) -> Any:
+        """Default dtype for ``get_variable`` in this scope."""
         return self._dtype
 
     @property
     def use_resource(self) -> Any:
+        """Recorded only: graphflow variables are reference variables."""
         return self._use_resource
 
     @property
     def regularizer(self) -> Any:
+        """Default regularizer; its loss goes to ``REGULARIZATION_LOSSES``."""
         return self._regularizer
 
     @property
     def caching_device(self) -> Any:
+        """Recorded only: graphflow runs on the CPU."""
         return self._caching_device
 
     @property
     def partitioner(self) -> Any:
+        """Default partitioner (partitioned variables are not supported)."""
         return self._partitioner
 
     @property
     def custom_getter(self) -> Optional[Callable]:
+        """The getter wrapping ``get_variable`` in this scope, or None."""
         return self._custom_getter
 
     @property
     def constraint(self) -> Any:
+        """Default constraint for ``get_variable`` in this scope, or None."""
         return self._constraint
 
     def reuse_variables(self) -> None:
@@ -305,24 +316,31 @@ class VariableScope:
         self._reuse = True
 
     def set_initializer(self, initializer: Any) -> None:
+        """Set the default initializer."""
         self._initializer = initializer
 
     def set_dtype(self, dtype: Any) -> None:
+        """Set the default dtype."""
         self._dtype = dtype
 
     def set_use_resource(self, use_resource: Any) -> None:
+        """Set ``use_resource`` (recorded only)."""
         self._use_resource = use_resource
 
     def set_regularizer(self, regularizer: Any) -> None:
+        """Set the default regularizer."""
         self._regularizer = regularizer
 
     def set_caching_device(self, caching_device: Any) -> None:
+        """Set ``caching_device`` (recorded only)."""
         self._caching_device = caching_device
 
     def set_partitioner(self, partitioner: Any) -> None:
+        """Set the default partitioner."""
         self._partitioner = partitioner
 
     def set_custom_getter(self, custom_getter: Optional[Callable]) -> None:
+        """Set the custom getter."""
         self._custom_getter = custom_getter
 
     def get_collection(self, name: str) -> list:
@@ -330,12 +348,15 @@ class VariableScope:
         return graph_mod.get_collection(name, self._name + "/" if self._name else "")
 
     def trainable_variables(self) -> list:
+        """The trainable variables created under this scope."""
         return self.get_collection(GraphKeys.TRAINABLE_VARIABLES)
 
     def global_variables(self) -> list:
+        """The global variables created under this scope."""
         return self.get_collection(GraphKeys.GLOBAL_VARIABLES)
 
     def local_variables(self) -> list:
+        """The local variables created under this scope."""
         return self.get_collection(GraphKeys.LOCAL_VARIABLES)
 
     def get_variable(self, var_store: _VariableStore, name: str, shape: Any = None,

@@ -157,62 +157,77 @@ class Variable:
 
     @staticmethod
     def from_proto(variable_def: Any, import_scope: Optional[str] = None) -> "Variable":
+        """The Variable described by a ``VariableDef`` (``tf.Variable.from_proto``)."""
         return Variable(variable_def=variable_def, import_scope=import_scope)
 
     # --- properties -------------------------------------------------------------------
     @property
     def name(self) -> str:
+        """The name of the variable's ref tensor (``'w:0'``)."""
         return self._variable.name
 
     @property
     def op(self) -> Operation:
+        """The ``VariableV2`` Operation that holds the value."""
         return self._variable.op
 
     @property
     def dtype(self) -> Any:
+        """The ref dtype of the variable (``float32_ref``); ``.base_dtype`` is the value type."""
         return self._variable.dtype
 
     @property
     def shape(self) -> TensorShape:
+        """The static ``TensorShape`` of the value."""
         return self._variable.shape
 
     def get_shape(self) -> TensorShape:
+        """The static ``TensorShape`` of the value (same as ``shape``)."""
         return self._variable.shape
 
     def set_shape(self, shape: Any) -> None:
+        """Refine the static shape of the variable and its ``read`` snapshot."""
         self._variable.set_shape(shape)
         self._snapshot.set_shape(shape)
 
     @property
     def initializer(self) -> Operation:
+        """The ``Assign`` op that sets the variable to its initial value."""
         return self._initializer_op
 
     @property
     def initial_value(self) -> Tensor:
+        """The Tensor the initializer assigns."""
         return self._initial_value
 
     @property
     def graph(self) -> Any:
+        """The Graph the variable lives in."""
         return self._variable.graph
 
     @property
     def device(self) -> str:
+        """The variable op's requested device ('' if none)."""
         return self._variable.device
 
     @property
     def trainable(self) -> bool:
+        """True if the variable is in ``TRAINABLE_VARIABLES`` (optimizers update it)."""
         return self._trainable
 
     @property
     def constraint(self) -> Any:
+        """The projection function given at creation, or None (applied by Keras optimizers)."""
         return self._constraint
 
     @property
     def synchronization(self) -> Any:
+        """The ``VariableSynchronization`` given at creation (recorded only)."""
         return self._synchronization
 
     @property
     def aggregation(self) -> Any:
+        """The ``VariableAggregation`` given at creation (recorded only)."""
         return self._aggregation
 
     @property

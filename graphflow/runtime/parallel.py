@@ -7,7 +7,9 @@ NumPy BLAS), so independent steps overlap. The calling thread works on its own
 run and up to ``N - 1`` pooled workers, shared by the session's concurrent
 runs, join it while more than one step is ready: a run uses at most ``N``
 threads. The first failing step stops the start of new steps; the run waits for
-steps already running, then raises that step's OpError.
+steps already running, then raises that step's OpError. Plans whose steps form
+a single chain (one valid order) and runs measuring peak memory
+(``memory.tracking``) use the sequential executor instead.
 
 Which ready step starts next is decided by one object, the
 :class:`SchedulePolicy` (default: plan order). Variable reads keep TF1
@@ -36,17 +38,20 @@ def node_ops(node: Any) -> tuple:
     return tuple(ops) if ops is not None else (node,)
 
 
-def step_deps(plan: Any) -> list:
+def step_deps(plan: Any, steps: Optional[list] = None) -> list:
     """Per step, the sorted tuple of earlier steps that must finish before it starts.
 
-    The union of ``plan.deps`` (when the compiler provides it) and what this
-    function derives from the steps themselves: read-after-write,
+    The union of ``plan.deps`` (the compiler's, used when it matches ``steps``)
+    and what this function derives from the steps themselves: read-after-write,
     write-after-read and write-after-write hazards on value slots (an
     accumulation writes one slot from several steps), and the control inputs of
     every op a step runs.
     """
-    steps = plan.steps
+    steps = plan.steps if steps is None else steps
     given = getattr(plan, "deps", None)
+    if given is not None and (len(given) != len(steps) or any(
+            d >= k for k, ds in enumerate(given) for d in ds)):
+        given = None  # not this list of steps (replaced since): derive everything
     step_of_op: dict = {}
     for k, st in enumerate(steps):
         for op in node_ops(st[3]):
@@ -67,15 +72,13 @@ def step_deps(plan: Any) -> list:
             deps.update(readers.get(s, ()))
         for op in node_ops(node):
             for c in op._control_inputs:
-                deps.update(step_of_op.get(c, ()))
+                deps.update(d for d in step_of_op.get(c, ()) if d < k)
         for s in ins:
             readers.setdefault(s, []).append(k)
         for s in outs:
             writer[s] = k
             readers[s] = []
         deps.discard(k)
-        if any(d >= k for d in deps):
-            raise ValueError("plan step %d depends on a later step" % k)
         out.append(tuple(sorted(deps)))
     return out
 
@@ -93,12 +96,14 @@ class _Graph:
                  "frees", "template", "nsteps", "fetch_slots", "chain")
 
     def __init__(self, plan: Any) -> None:
-        self.source = plan.steps
+        source = plan.steps  # one snapshot: a compiler may swap in new steps later
+        self.source = source
         self.feed_slots = plan.feed_slots
         self.fetch_slots = list(plan.fetch_slots)
-        steps = [(fn, tuple(ins), tuple(outs), node) for fn, ins, outs, node in plan.steps]
-        deps = step_deps(plan)
-        template: list = [None] * plan.nslots
+        steps = [(fn, tuple(ins), tuple(outs), node) for fn, ins, outs, node in source]
+        deps = step_deps(plan, steps)
+        nslots = max([plan.nslots] + [s + 1 for _, ins, outs, _ in steps for s in ins + outs])
+        template: list = [None] * nslots
         folded: dict = {}  # prefilled step -> the live steps it waited for
         live_deps: list = []
         for k, st in enumerate(steps):
@@ -128,7 +133,7 @@ class _Graph:
         self.nsteps = len(steps) - len(folded)
         # A slot is freed when its last reading step is done; fetched slots live on,
         # as do prefilled values (they are read again by every run).
-        uses = [0] * plan.nslots
+        uses = [0] * nslots
         distinct = [tuple(set(st[1])) if k not in folded else () for k, st in enumerate(steps)]
         for ins in distinct:
             for s in ins:

@@ -6,6 +6,12 @@ and writes its first record at once (``file_version: "brain.Event:2"``, whole-se
 background thread that appends them as TFRecords and flushes the file at
 least every ``flush_secs`` seconds; ``flush()`` waits until everything queued
 is on disk, ``close()`` also stops the thread, ``reopen()`` starts a new file.
+
+Crash safety: each record reaches the file in one ``write`` call, so a killed
+writer leaves complete records, at worst followed by one partial record
+(readers raise DataLossError there, as TF's do). A writer opening the same
+name again (same second) cuts such a partial record off before appending
+(``_claim``); ``filename_suffix`` cannot hold path separators.
 """
 from __future__ import annotations
 
@@ -82,8 +88,10 @@ def _claim(f: Any, path: str) -> None:
     fd = f.fileno()
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # another live writer appends to this file: leave its records alone
-        fcntl.flock(fd, fcntl.LOCK_SH)
+    except BlockingIOError:  # another live writer appends to this file: leave it alone
+        _share(fd)
+        return
+    except OSError:  # no locks on this file system (some network mounts): cut nothing
         return
     try:
         with open(path, "rb") as r:
@@ -96,7 +104,15 @@ def _claim(f: Any, path: str) -> None:
         elif state == "corrupt":
             _LOG.warning("%s has a corrupt record at byte %d; appending after it", path, end)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_SH)
+        _share(fd)
+
+
+def _share(fd: int) -> None:
+    """Hold a shared lock on the open event file: other writers may append, none cuts."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:
+        pass
 
 
 class EventFileWriter:
@@ -258,6 +274,7 @@ class FileWriter:
         self.close()
 
     def get_logdir(self) -> str:
+        """The directory the event file is written to."""
         return self.event_writer.get_logdir()
 
     def _add_event(self, event: Any, step: Optional[int]) -> None:
@@ -347,6 +364,7 @@ class FileWriterCache:
 
     @staticmethod
     def get(logdir: str) -> FileWriter:
+        """The cached FileWriter for ``logdir`` (created on first use)."""
         with FileWriterCache._lock:
             w = FileWriterCache._cache.get(logdir)
             if w is None:
@@ -356,6 +374,7 @@ class FileWriterCache:
 
     @staticmethod
     def clear() -> None:
+        """Close every cached writer and empty the cache."""
         with FileWriterCache._lock:
             for w in FileWriterCache._cache.values():
                 w.close()

@@ -144,6 +144,7 @@ class Coordinator:
 
     @property
     def joined(self) -> bool:
+        """True once ``join()`` has returned."""
         return self._joined
 
     def raise_requested_exception(self) -> None:

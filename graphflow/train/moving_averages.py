@@ -116,6 +116,7 @@ class ExponentialMovingAverage:
 
     @property
     def name(self) -> str:
+        """The name given at creation (``'ExponentialMovingAverage'``); names the shadows."""
         return self._name
 
     def apply(self, var_list: Optional[list] = None) -> Operation:

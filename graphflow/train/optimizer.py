@@ -70,6 +70,7 @@ class Optimizer:
         self._non_slot_dict: dict = {}  # (name, graph) -> variable
 
     def get_name(self) -> str:
+        """The optimizer's name (``'GradientDescent'``, ``'Adam'``, ...)."""
         return self._name
 
     # --- the public steps -------------------------------------------------------------

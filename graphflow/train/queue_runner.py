@@ -67,22 +67,27 @@ class QueueRunner:
 
     @property
     def queue(self) -> Any:
+        """The queue the runner fills."""
         return self._queue
 
     @property
     def enqueue_ops(self) -> list:
+        """The enqueue ops; one thread runs each."""
         return self._enqueue_ops
 
     @property
     def close_op(self) -> Any:
+        """The op that closes the queue when the threads finish."""
         return self._close_op
 
     @property
     def cancel_op(self) -> Any:
+        """The op that closes the queue and cancels pending enqueues."""
         return self._cancel_op
 
     @property
     def queue_closed_exception_types(self) -> tuple:
+        """Errors that end a thread quietly (default ``OutOfRangeError``)."""
         return self._queue_closed_exception_types
 
     @property
@@ -92,6 +97,7 @@ class QueueRunner:
 
     @property
     def name(self) -> str:
+        """The queue's name."""
         return self._queue.name
 
     def _finish(self, sess: Any) -> bool:

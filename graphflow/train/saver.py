@@ -189,19 +189,24 @@ class CheckpointReader:
         self._reader = ckpt_io.BundleReader(prefix)
 
     def has_tensor(self, name: str) -> bool:
+        """True if the checkpoint holds the key ``name``."""
         return self._reader.has_tensor(name)
 
     def get_tensor(self, name: str) -> Any:
+        """The stored value of ``name`` as a NumPy array (a scalar for 0-d)."""
         value = self._reader.get_tensor(name)
         return value[()] if value.ndim == 0 and value.dtype != object else value
 
     def get_variable_to_shape_map(self) -> dict:
+        """``{key: shape as a list}`` for every stored tensor."""
         return {k: list(self._reader.shape(k)) for k in self._reader.keys()}
 
     def get_variable_to_dtype_map(self) -> dict:
+        """``{key: DType}`` for every stored tensor."""
         return {k: self._reader.dtype(k) for k in self._reader.keys()}
 
     def debug_string(self) -> bytes:
+        """One ``'key (dtype) shape'`` line per stored tensor, as bytes."""
         return "".join("%s (%s) %s\n" % (k, self._reader.dtype(k).name,
                                          list(self._reader.shape(k)))
                        for k in self._reader.keys()).encode()
@@ -367,15 +372,18 @@ class Saver:
 
     @property
     def saver_def(self) -> Optional[SaverDef]:
+        """The ``SaverDef`` naming the save/restore tensors and ops."""
         return self._saver_def
 
     def as_saver_def(self) -> Optional[SaverDef]:
+        """The ``SaverDef`` of this Saver (also ``to_proto``)."""
         return self._saver_def
 
     to_proto = as_saver_def
 
     @staticmethod
     def from_proto(saver_def: SaverDef, import_scope: Optional[str] = None) -> "Saver":
+        """A Saver over the ops a ``SaverDef`` names (``tf.train.Saver.from_proto``)."""
         return Saver(saver_def=saver_def, name=import_scope)
 
     # --- bookkeeping of kept checkpoints ---------------------------------------------------
@@ -385,11 +393,13 @@ class Saver:
         return [p for p, _ in self._last_checkpoints]
 
     def set_last_checkpoints(self, last_checkpoints: list) -> None:
+        """Replace the list of kept checkpoint prefixes (TypeError unless a list)."""
         if not isinstance(last_checkpoints, list):
             raise TypeError("last_checkpoints must be a list")
         self._last_checkpoints = [(p, None) for p in last_checkpoints]
 
     def set_last_checkpoints_with_time(self, last_checkpoints_with_time: list) -> None:
+        """Replace the kept checkpoints with ``(prefix, timestamp)`` pairs."""
         self._last_checkpoints = [tuple(x) for x in last_checkpoints_with_time]
 
     def recover_last_checkpoints(self, checkpoint_paths: list) -> None:

@@ -1,9 +1,7 @@
-"""Hypothesis profiles and the session-config axis of the fuzz tests.
+"""Session configs, kernel cache and summary line of the fuzz tests.
 
-``GRAPHFLOW_FUZZ_PROFILE`` picks the profile: ``ci`` (default; bounded and
-derandomized, so CI runs are reproducible) or ``long`` (many more examples,
-random seeds; for local soak runs). ``GRAPHFLOW_FUZZ_EXAMPLES`` overrides the
-example count of either.
+The hypothesis profile (``GRAPHFLOW_FUZZ_PROFILE``: ``ci`` or ``long``) is
+``fuzz_graphs.SETTINGS``; it applies to the fuzz tests only.
 
 Every fuzz test takes the ``session_config`` fixture; ``SESSION_CONFIGS`` lists
 the ``ConfigProto``s it is run with: the default, and every compiler pass off
@@ -11,26 +9,31 @@ the ``ConfigProto``s it is run with: the default, and every compiler pass off
 Hypothesis draws the same programs for each config (derandomized in ``ci``).
 """
 import os
+import shutil
 import sys
+import tempfile
 
 import pytest
-from hypothesis import HealthCheck, settings
 
 sys.path.insert(0, os.path.dirname(__file__))  # fuzz_graphs, for tests/fuzz/regressions
 
 import fuzz_graphs  # noqa: E402
 
-_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
-settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True,
-                          database=None, suppress_health_check=_SUPPRESS, print_blob=True)
-settings.register_profile("long", max_examples=2000, deadline=None,
-                          suppress_health_check=_SUPPRESS, print_blob=True)
-PROFILE = os.environ.get("GRAPHFLOW_FUZZ_PROFILE", "ci")
-settings.load_profile(PROFILE)
-if os.environ.get("GRAPHFLOW_FUZZ_EXAMPLES"):
-    settings.register_profile("override", settings.get_profile(PROFILE),
-                              max_examples=int(os.environ["GRAPHFLOW_FUZZ_EXAMPLES"]))
-    settings.load_profile("override")
+PROFILE = fuzz_graphs.PROFILE
+
+# The long profile compiles thousands of one-off fused kernels: keep them out of
+# the shared kernel cache (a temporary one, removed at the end; GRAPHFLOW_FUZZ_CACHE
+# names a directory to keep instead).
+_TMP_CACHE = None
+if PROFILE == "long":
+    _TMP_CACHE = os.environ.get("GRAPHFLOW_FUZZ_CACHE") or tempfile.mkdtemp(
+        prefix="graphflow-fuzz-cache-")
+    os.environ["GRAPHFLOW_CACHE_DIR"] = _TMP_CACHE
+
+
+def pytest_unconfigure(config):
+    if _TMP_CACHE and not os.environ.get("GRAPHFLOW_FUZZ_CACHE"):
+        shutil.rmtree(_TMP_CACHE, ignore_errors=True)
 
 
 def _configs() -> list:

@@ -4,8 +4,10 @@ graph and as a float64 NumPy evaluation of the same expression.
 A :class:`Program` is plain data: an expression tree of tuples
 ``(op, params, children)`` (a leaf is ``("x", {"i": k}, ())``, fed through a
 placeholder, or ``("x", {"i": k, "const": True}, ())``, a graph constant that
-constant folding may see) and the float64 values of its leaves. Its ``repr`` is Python that rebuilds it, so a shrunk
-hypothesis failure can be pasted into ``tests/fuzz/regressions/`` as is.
+constant folding may see), the float64 values of its leaves and their memory
+layouts (C order, Fortran order, negative strides). Its ``repr`` is Python that
+rebuilds it, so a shrunk hypothesis failure can be pasted into
+``tests/fuzz/regressions/`` as is.
 
 The generator works top-down: it picks the output shape first and then, for
 each node, an op that can produce that shape, deriving the children's shapes
@@ -17,16 +19,36 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from typing import Any, Callable, Optional
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import graphflow as tf
 
 STATS = {"forward_examples": 0, "gradient_examples": 0, "seconds": 0.0}
+
+# --- hypothesis profiles ----------------------------------------------------------------
+# ``GRAPHFLOW_FUZZ_PROFILE``: ``ci`` (default; bounded and derandomized, so CI runs are
+# reproducible, no example database) or ``long`` (random seeds, hypothesis's database;
+# local soak runs). ``GRAPHFLOW_FUZZ_EXAMPLES`` overrides the example count of either.
+_SUPPRESS = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+             HealthCheck.function_scoped_fixture]
+_PROFILES = {
+    "ci": dict(max_examples=100, derandomize=True, database=None),
+    "long": dict(max_examples=2000),
+}
+PROFILE = os.environ.get("GRAPHFLOW_FUZZ_PROFILE", "ci")
+if PROFILE not in _PROFILES:
+    raise ValueError("GRAPHFLOW_FUZZ_PROFILE=%r: use one of %s" % (PROFILE, sorted(_PROFILES)))
+_kw = dict(_PROFILES[PROFILE], deadline=None, suppress_health_check=_SUPPRESS, print_blob=True)
+if os.environ.get("GRAPHFLOW_FUZZ_EXAMPLES"):
+    _kw["max_examples"] = int(os.environ["GRAPHFLOW_FUZZ_EXAMPLES"])
+SETTINGS = settings(**_kw)  # decorate each fuzz test with it
 
 
 # --- the Program value ------------------------------------------------------------------------
@@ -101,7 +123,7 @@ def _np_reduce(kind: str, x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarra
     raise KeyError(kind)
 
 
-# --- the op table ------------------------------------------------------------------------------
+# --- the op table -----------------------------------------------------------------------------
 # name -> (graphflow builder(params, *children), numpy rule(params, *children), smooth)
 UNARY = {
     "neg": (lambda p, a: -a, lambda p, a: -a, True),
@@ -229,7 +251,7 @@ STRUCTURAL = {
 }
 
 
-# --- evaluation -------------------------------------------------------------------------------------
+# --- evaluation -------------------------------------------------------------------------------
 def _rule(op: str) -> tuple:
     if op in UNARY:
         return UNARY[op][0], UNARY[op][1]
@@ -273,7 +295,7 @@ def build(prog: Program, dtype: Any) -> tuple:
     return out, phs, feeds, truth, scale[0]
 
 
-# --- the generator ---------------------------------------------------------------------------------
+# --- the generator ----------------------------------------------------------------------------
 _SIDES = st.integers(1, 4)
 
 
@@ -562,7 +584,7 @@ def programs(draw: Callable, smooth: bool = False, max_depth: int = 4,
     return Program(tree, leaves, layouts)
 
 
-# --- checks (shared by the fuzz tests and the regression tests) --------------------------------------
+# --- checks (shared by the fuzz tests and the regression tests) -------------------------------
 TOL = {np.float32: 2e-5, np.float64: 1e-11}
 
 

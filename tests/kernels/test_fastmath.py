@@ -1,7 +1,7 @@
 """Error bounds and special values of kernels/fastmath.py (float32 exp/log/tanh/sigmoid).
 
 Truth is NumPy in float64 (about 2**-52 relative, i.e. exact at float32 ulp
-scale). The sweeps sample ~2M float32 bit patterns evenly over each domain and
+scale). The sweeps sample 10M float32 bit patterns evenly over each domain and
 run through the generated elementwise kernels the ops use (``fexp`` etc.).
 """
 import numpy as np
@@ -40,12 +40,13 @@ def ulp_error(got, exact):
     return np.abs(got.astype(np.float64) - exact) / ulp
 
 
-def _sweep(lo, hi, n=2_000_000):
+def _sweep(lo, hi, n=10_000_000):
     """About ``n`` float32 values spread evenly over the bit patterns of [lo, hi]."""
     def key(v):  # monotone map float32 -> integer order
         i = np.float32(v).view(np.int32).astype(np.int64)
         return i if i >= 0 else -(i & 0x7FFFFFFF)
-    k = np.unique(np.linspace(key(lo), key(hi), n).astype(np.int64))
+    k = np.linspace(key(lo), key(hi), n).astype(np.int64)  # sorted
+    k = k[np.r_[True, k[1:] != k[:-1]]]
     bits = np.where(k >= 0, k, (-k) | 0x80000000).astype(np.uint32)
     return bits.view(np.float32)
 
@@ -83,7 +84,8 @@ SPECIAL = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1.0, -1.0, 100.0, -100.0
 @pytest.mark.parametrize("name", sorted(EXPR))
 def test_special_values_like_numpy(name):
     got = _run(name, SPECIAL)
-    want = _exact(name, SPECIAL).astype(np.float32)  # float64 truth rounded to float32
+    with np.errstate(over="ignore"):
+        want = _exact(name, SPECIAL).astype(np.float32)  # float64 truth rounded to float32
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_array_equal(np.isinf(got), np.isinf(want))
     fin = np.isfinite(want)

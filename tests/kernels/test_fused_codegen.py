@@ -101,6 +101,19 @@ def test_kernel_reads_each_input_once_and_writes_each_output_once():
     assert "for i in prange(n)" in group_source(nodes, pats, outs, "float32", parallel=True)
 
 
+def test_broadcast_reads_are_unit_stride_or_invariant():
+    fl = FusedLauncher([("{0} * {1} + {2}", (0, 1, 2))], 3, [3], np.float32, [np.float32])
+    b = fl.bind([(4, 6, 5), (6, 5), (4, 6, 1)])
+    assert b.kernel.gf_key == fused_kernel([("{0} * {1} + {2}", (0, 1, 2))], "fbc", [3],
+                                           "float32").key
+    shape, st_row, st_col = b.extra
+    assert shape.tolist() == [4, 6, 5]
+    assert st_row.tolist() == [0, 5, 1] and st_col.tolist() == [6, 1, 0]
+    nodes, pats, outs, _, _ = canonical_group([("{0} * {1} + {2}", (0, 1, 2))], "fbc", [3])
+    src = group_source(nodes, pats, outs, "float32")
+    assert "x1[o1 + j]" in src and "x2[o2]" in src
+
+
 def _permuted_w3():
     """W3 with inputs renumbered (b, x, a), nodes in another topological order."""
     # inputs: 0 = b, 1 = x, 2 = a; nodes numbered from 3

@@ -2,9 +2,10 @@
 
 Run as ``python crash_worker.py``: imports graphflow once, warms its kernels,
 prints ``ready`` and then reads JSON commands from stdin, one a line,
-``{"mode": "saver" | "write_graph" | "events", "dir": path}``. For each it forks
+``{"mode": "saver" | "saver_overwrite" | "write_graph" | "events", "dir": path}``. For each it forks
 a child that resumes from what is on disk in ``dir`` and then writes forever
-(Saver.save, tf.train.write_graph, or FileWriter add_summary + flush), and
+(Saver.save with a new step each time or to one prefix over and over,
+tf.train.write_graph, or FileWriter add_summary + flush), and
 prints ``child <pid>``; the test kills the child with SIGKILL at a random
 moment. The worker reaps it and prints ``exit <pid> <wait status>``.
 
@@ -142,6 +143,26 @@ def run_saver(d: str) -> None:
         emit("done %d" % k)
 
 
+def run_saver_overwrite(d: str) -> None:
+    """Save to one prefix over and over (``saver.save(sess, "model")``, no step)."""
+    g, big, step, set_op, kp, saver = build_saver_graph()
+    sess = tf.Session(graph=g)
+    sess.run(tf.variables_initializer([big, step]))
+    k = 0
+    latest = tf.train.latest_checkpoint(d)
+    if latest is not None:
+        saver.restore(sess, latest)
+        k = int(sess.run(step))
+    emit("resumed %d" % k)
+    prefix = os.path.join(d, "model")
+    while True:
+        k += 1
+        sess.run(set_op, {kp: k})
+        emit("start %d" % k)
+        saver.save(sess, prefix)
+        emit("done %d" % k)
+
+
 def run_write_graph(d: str) -> None:
     k = 0
     try:
@@ -183,7 +204,34 @@ def run_events(d: str) -> None:
             emit("done %d" % k)  # every step up to k is in the file
 
 
-MODES = {"saver": run_saver, "write_graph": run_write_graph, "events": run_events}
+def run_steps(d: str, n: int) -> None:
+    """Write checkpoint ``d/model`` (values ``step_value(2)``) and die, like SIGKILL
+    (no cleanup), just before the ``n``-th file-system step (an ``os.replace``,
+    ``os.fsync`` or ``os.remove`` call); report ``done`` if it finishes first."""
+    from graphflow.io import checkpoint as ckpt_io
+    count = [0]
+
+    def hook(real):
+        def call(*args, **kwargs):
+            count[0] += 1
+            if count[0] == n:
+                os._exit(9)
+            return real(*args, **kwargs)
+        return call
+    for name in ("replace", "fsync", "remove"):
+        setattr(os, name, hook(getattr(os, name)))
+    emit("resumed 0")
+    ckpt_io.write_bundle(os.path.join(d, "model"), {"v": (step_value(2), tf.float64)})
+    emit("done %d" % count[0])
+    os._exit(0)
+
+
+def step_value(k: int) -> np.ndarray:
+    return np.arange(50_000, dtype=np.float64) * k
+
+
+MODES = {"saver": run_saver, "saver_overwrite": run_saver_overwrite,
+         "write_graph": run_write_graph, "events": run_events}
 
 
 def _warm_up() -> None:
@@ -213,6 +261,8 @@ def main() -> None:
         if pid == 0:
             try:
                 os.makedirs(cmd["dir"], exist_ok=True)
+                if cmd["mode"] == "steps":
+                    run_steps(cmd["dir"], cmd["n"])
                 MODES[cmd["mode"]](cmd["dir"])
             except BaseException as e:  # noqa: BLE001 - reported to the test
                 emit("error %s" % json.dumps("%s: %s" % (type(e).__name__, e)))

@@ -15,7 +15,12 @@ What is asserted, against independent truth:
   in-place NumPy add releases the GIL, so a missing lock loses updates); locked
   SGD on a linear loss (gradient independent of the weights, so any serial
   order gives the same result) ends at ``w0 - steps * lr * c``, exact in float64;
-  a locked ``assign`` leaves one complete assigned value, never a mixture.
+  a locked ``assign`` leaves one complete assigned value, never a mixture;
+* the same with plans built concurrently (first runs of many signatures), ops
+  added to the graph while it runs, and the session closed under load (every
+  thread ends with a result or the closed-session error, none hangs).
+Unlocked SGD is run too: it must stay a reachable state, and the updates it
+loses show that the exact-count checks above would catch a missing lock.
 
 Durations: ``GRAPHFLOW_STRESS_SECONDS`` (default 4) for the mixed load, a
 third of it for the single-purpose tests. ``GRAPHFLOW_RELIABILITY_FIGURES=path``
@@ -262,7 +267,7 @@ def test_unlocked_sgd_stays_valid_and_measures_lost_updates(config):
     sess.close()
 
 
-# --- the mixed load --------------------------------------------------------------------------------
+# --- the mixed load ------------------------------------------------------------------------------
 def test_mixed_load_eight_threads(config):
     """Training steps, counter bumps, assigns, reads, traced runs, callables and
     combined fetches from 8 threads at once on one session."""
@@ -407,3 +412,40 @@ def test_close_while_eight_threads_run(config):
     with pytest.raises(RuntimeError, match="closed Session"):
         sess.run(loss)
     record("close_under_load", name, seconds=min(SHORT, 1.0) + 1.0, ended=sorted(set(ended)))
+
+
+# --- graph growing while it runs ----------------------------------------------------------------
+def test_ops_added_while_other_threads_run(config):
+    """TF1 lets threads add ops to a graph that is being run (summaries, eval
+    ops): 4 threads build and run new ops while 4 run locked updates."""
+    name, cfg = config
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float64, [4], name="x")
+        v = tf.Variable(np.zeros(4), dtype=tf.float64, name="v")
+        upd = tf.assign_add(v, tf.ones([4], tf.float64), use_locking=True)
+        init = tf.global_variables_initializer()
+        probe = tf.reduce_sum(x * 2.0 + tf.tanh(x))
+    warm_up(g, cfg, init, [(probe, {x: np.ones(4)}), (upd, None)])
+    sess = _session(g, cfg)
+    sess.run(init)
+    xv = np.array([0.5, -1.0, 2.0, 0.0])
+    updates = [0] * THREADS
+
+    def work(k, i):
+        if k < 4:
+            with g.as_default():
+                y = tf.reduce_sum(x * float(i) + tf.tanh(x), name="built_%d_%d" % (k, i))
+            np.testing.assert_allclose(sess.run(y, {x: xv}), (xv * i + np.tanh(xv)).sum(),
+                                       rtol=1e-12)
+        else:
+            sess.run(upd)
+            updates[k] += 1
+
+    counts = hammer([work] * THREADS, SHORT)
+    np.testing.assert_array_equal(sess.run(v), np.full(4, float(sum(updates))))
+    built = sum(counts[:4])
+    assert built > 0
+    sess.close()
+    record("ops_added_while_running", name, seconds=SHORT, iterations=sum(counts),
+           ops_built=built)

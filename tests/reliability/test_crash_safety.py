@@ -49,7 +49,8 @@ import crash_worker as cw  # noqa: E402
 
 KILLS = int(os.environ.get("GRAPHFLOW_CRASH_KILLS", "24"))
 SEED = int(os.environ.get("GRAPHFLOW_CRASH_SEED", "8"))
-MAX_DELAY = {"saver": 0.30, "write_graph": 0.25, "events": 0.12}  # seconds after resume
+# the longest wait, after a child resumed, before it is killed (seconds)
+MAX_DELAY = {"saver": 0.30, "saver_overwrite": 0.30, "write_graph": 0.25, "events": 0.12}
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork (POSIX)")
 
@@ -129,6 +130,20 @@ class Worker:
         return {"resumed": rep["resumed"], "started": rep["started"], "done": rep["done"],
                 "mid_operation": rep["last"] == "start"}
 
+    def run_to_exit(self, cmd: dict) -> tuple:
+        """Run a child that ends by itself; (its exit code, its last ``done`` or None)."""
+        self.proc.stdin.write((json.dumps(cmd) + "\n").encode())
+        self.proc.stdin.flush()
+        done = None
+        while True:
+            word, arg = self.next_line(120).split(None, 1)
+            if word == "done":
+                done = int(arg)
+            elif word == "exit":
+                status = int(arg.split()[1])
+                assert os.WIFEXITED(status), arg
+                return os.WEXITSTATUS(status), done
+
     def close(self) -> None:
         self.proc.stdin.close()
         try:
@@ -160,8 +175,8 @@ def _kill_loop(worker, mode, d, check):
     """KILLS rounds of (resume, write, SIGKILL, check); returns the figures."""
     rng = random.Random("%s-%d" % (mode, SEED))
     done = started = 0  # the newest operation completed / begun, over all rounds
-    mid = 0
     resumed_ok = 0
+    phases = {}  # where the kills landed (as far as the files tell)
     t0 = time.monotonic()
     for r in range(KILLS):
         # every fourth kill lands early (often during the first operation)
@@ -172,16 +187,18 @@ def _kill_loop(worker, mode, d, check):
         resumed_ok += 1
         done = max(done, rep["done"])
         started = max(started, rep["started"])
-        mid += rep["mid_operation"]
-        check(started, done)
-    figures = dict(kills=KILLS, kills_mid_operation=mid, completed_ops=done,
+        phase = check(started, done, rep)
+        if not rep["mid_operation"]:
+            phase = "between operations"
+        phases[phase] = phases.get(phase, 0) + 1
+    figures = dict(kills=KILLS, kill_points=phases, completed_ops=done,
                    resumes_verified=resumed_ok, leftover_temp_files=len(_temps(d)),
                    seconds=round(time.monotonic() - t0, 1), seed=SEED)
     _record(mode, **figures)
     return figures
 
 
-# --- Saver.save -----------------------------------------------------------------------------------
+# --- Saver.save ----------------------------------------------------------------------------------
 def test_saver_killed_mid_save_always_leaves_a_restorable_checkpoint(worker, tmp_path):
     d = str(tmp_path / "ckpt")
     g, big, step, set_op, kp, saver = cw.build_saver_graph()
@@ -202,10 +219,10 @@ def test_saver_killed_mid_save_always_leaves_a_restorable_checkpoint(worker, tmp
         np.testing.assert_array_equal(sess.run(big), cw.big_value(k))
         return k
 
-    def check(started, done):
+    def check(started, done, rep):
         state_path = os.path.join(d, "checkpoint")
         if done == 0 and not os.path.exists(state_path):
-            return
+            return "first save, before its state file"
         with open(state_path) as f:
             state = ckpt_io.parse_state(f.read())  # strict: raises on a torn file
         latest = tf.train.latest_checkpoint(d)
@@ -221,8 +238,41 @@ def test_saver_killed_mid_save_always_leaves_a_restorable_checkpoint(worker, tmp
         for f in os.listdir(d):
             if f.endswith(".index") and f.startswith("model-"):
                 restores_as(os.path.join(d, f[:-len(".index")]), cached=True)
+        now = rep["started"]
+        if k == now:
+            return "state file updated (deleting old checkpoints)"
+        if os.path.exists(os.path.join(d, "model-%d.index" % now)):
+            return "bundle renamed, state file not yet"
+        if any(f.startswith("model-%d." % now) and ".tmp" in f for f in os.listdir(d)):
+            return "writing the bundle (temporaries present)"
+        return "running the save op, no file yet"
 
     figures = _kill_loop(worker, "saver", d, check)
+    sess.close()
+    assert figures["completed_ops"] >= KILLS // 2, figures
+
+
+def test_saver_overwriting_one_prefix_killed_mid_save_keeps_a_checkpoint(worker, tmp_path):
+    """``saver.save(sess, "model")`` repeated (no global_step): every save replaces
+    the same files, and a kill in any window must still leave one complete
+    checkpoint, the old or the new."""
+    d = str(tmp_path / "ckpt")
+    g, big, step, set_op, kp, saver = cw.build_saver_graph()
+    sess = tf.Session(graph=g)
+
+    def check(started, done, rep):
+        latest = tf.train.latest_checkpoint(d)
+        if done == 0 and latest is None:
+            return "first save"
+        assert latest == os.path.join(d, "model"), "no restorable checkpoint after %d saves" % done
+        with g.as_default():
+            saver.restore(sess, latest)
+        k = int(sess.run(step))
+        assert done <= k <= started, (done, k, started)
+        np.testing.assert_array_equal(sess.run(big), cw.big_value(k))
+        return "new checkpoint in place" if k == rep["started"] else "old checkpoint in place"
+
+    figures = _kill_loop(worker, "saver_overwrite", d, check)
     sess.close()
     assert figures["completed_ops"] >= KILLS // 2, figures
 
@@ -237,7 +287,8 @@ def test_write_graph_killed_midway_never_leaves_a_partial_file(worker, tmp_path)
             expected[k] = [n.name for n in cw.build_graph(k).as_graph_def().node]
         return expected[k]
 
-    def check(started, done):
+    def check(started, done, rep):
+        versions = []
         for name, as_text in zip(cw.GRAPH_NAMES, (True, False)):
             path = os.path.join(d, name)
             if not os.path.exists(path):
@@ -250,6 +301,13 @@ def test_write_graph_killed_midway_never_leaves_a_partial_file(worker, tmp_path)
             payload = [n for n in gd.node if n.name == "payload"][0]
             assert len(payload.attr["value"].tensor.tensor_content) == 4 * cw.GRAPH_CONST or \
                 len(payload.attr["value"].tensor.float_val) in (1, cw.GRAPH_CONST)
+            versions.append(k)
+        now = rep["started"]
+        if versions == [now, now]:
+            return "both files renamed"
+        if versions and versions[0] == now:
+            return "graph.pbtxt renamed, writing graph.pb"
+        return "writing graph.pbtxt"
 
     figures = _kill_loop(worker, "write_graph", d, check)
     assert figures["completed_ops"] >= KILLS // 2, figures
@@ -276,7 +334,7 @@ def test_event_writer_killed_midway_keeps_complete_records(worker, tmp_path):
     stats = {"torn_tails_seen": 0}
     verified = {}  # path -> (size, steps): unchanged files are not read again
 
-    def check(started, done):
+    def check(started, done, rep):
         steps = []
         for p in cw.event_files(d):
             size = os.path.getsize(p)
@@ -307,6 +365,7 @@ def test_event_writer_killed_midway_keeps_complete_records(worker, tmp_path):
         assert len(steps) >= done, "flushed steps lost: %d on disk, %d flushed" % (
             len(steps), done)
         assert len(steps) <= started
+        return "adding or flushing events"
 
     figures = _kill_loop(worker, "events", d, check)
     figures.update(stats)
@@ -407,3 +466,60 @@ def test_writer_leaves_corrupt_middle_and_live_writers_alone(tmp_path, same_seco
         _write_steps(str(tmp_path / "logs2"), [2])
     with open(path2, "rb") as f:
         assert f.read()[size - 5:size] == b"\x07" * 5  # not cut
+
+
+# --- every crash point of a checkpoint write, enumerated ---------------------------------------
+@pytest.mark.parametrize("resave", [False, True], ids=["new_prefix", "same_prefix"])
+def test_checkpoint_write_dying_before_each_file_step(worker, tmp_path, resave):
+    """A child writes checkpoint ``model`` and dies (``os._exit``: no cleanup, as
+    SIGKILL) just before its n-th replace / fsync / remove, for every n. The
+    prefix then holds exactly the old values (or nothing, for a new prefix) or
+    exactly the new ones, and once the new ones are visible, they stay."""
+    outcomes = []
+    n = 0
+    while True:
+        n += 1
+        d = str(tmp_path / ("n%d" % n))
+        os.makedirs(d)
+        prefix = os.path.join(d, "model")
+        if resave:
+            ckpt_io.write_bundle(prefix, {"v": (cw.step_value(1), tf.float64)})
+        code, done = worker.run_to_exit({"mode": "steps", "dir": d, "n": n})
+        if tf.train.checkpoint_exists(prefix):
+            got = ckpt_io.BundleReader(prefix).get_tensor("v")
+            k = 2 if np.array_equal(got, cw.step_value(2)) else 1
+            np.testing.assert_array_equal(got, cw.step_value(k))
+            assert resave or k == 2
+        else:
+            assert not resave, "crash before step %d lost the old checkpoint" % n
+            k = 0
+        assert not outcomes or k >= outcomes[-1], "new values disappeared again"
+        outcomes.append(k)
+        if code == 0:  # finished before reaching step n: every crash point is covered
+            assert k == 2 and done == n - 1
+            break
+        assert code == 9 and n < 50
+    _record("bundle_steps_" + ("same_prefix" if resave else "new_prefix"),
+            crash_points=len(outcomes), old=outcomes.count(1), none=outcomes.count(0),
+            new=outcomes.count(2))
+
+
+# --- an index must describe its bytes exactly ----------------------------------------------------
+@pytest.mark.parametrize("shape", [[2 ** 32, 2 ** 32], [-1, 4], [3], [5, 0, -2], [2 ** 62, 4]])
+def test_index_whose_shape_disagrees_with_its_bytes_is_data_loss(tmp_path, shape):
+    """A damaged or crafted index (shape not matching the stored byte count, a
+    negative dim, a product that would wrap int64) fails at open with
+    DataLossError, before any array is allocated."""
+    import json as json_mod
+    import zlib
+    prefix = str(tmp_path / "m")
+    ckpt_io.write_bundle(prefix, {"v": (np.arange(4.0), tf.float64)})
+    with open(prefix + ".index", "rb") as f:
+        body = json_mod.loads(f.read().split(b"\n", 1)[1])
+    body["tensors"]["v"]["shape"] = shape
+    raw = json_mod.dumps(body, sort_keys=True).encode()
+    with open(prefix + ".index", "wb") as f:
+        f.write(("graphflow-checkpoint v1 %08x %d\n" % (zlib.crc32(raw), len(raw))).encode()
+                + raw)
+    with pytest.raises(errors.DataLossError, match="tensor v"):
+        ckpt_io.BundleReader(prefix)

@@ -25,7 +25,7 @@ def _outside(root, inside):
             if not os.path.realpath(os.path.join(root, f)).startswith(inside)]
 
 
-# --- FileWriter filename_suffix -------------------------------------------------------------------
+# --- FileWriter filename_suffix ------------------------------------------------------------------
 @pytest.mark.parametrize("suffix", ["/../../escaped", "/../escaped", "/x", "\\..\\x", "a\0b",
                                     "../escaped"])
 def test_filename_suffix_with_path_parts_is_rejected(tmp_path, suffix):
@@ -46,7 +46,7 @@ def test_plain_suffixes_still_work(tmp_path):
         assert next(iter(summary_iterator(w.event_writer.path))).file_version
 
 
-# --- write_graph ----------------------------------------------------------------------------------
+# --- write_graph ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", ["../escaped.pbtxt", "sub/../../escaped.pb", "/abs.pbtxt",
                                   "", ".", "sub/..", "a\0b"])
 def test_write_graph_name_must_stay_inside_logdir(tmp_path, name):
@@ -70,7 +70,7 @@ def test_write_graph_names_inside_logdir_work(tmp_path):
     assert not [f for f in _files_under(tmp_path) if ".tmp" in f]
 
 
-# --- Saver -------------------------------------------------------------------------------------------
+# --- Saver ---------------------------------------------------------------------------------------
 def _saver_setup():
     v = tf.Variable(np.arange(3.0), name="v")
     return v, tf.train.Saver(max_to_keep=1)

@@ -395,3 +395,39 @@ def test_eight_threads_on_one_session_no_deadlock():
         assert sum(bumps) > 8
         assert sess.run(counter) == sum(bumps)  # use_locking: no lost increments
         sess.close()
+
+
+def test_policy_chooses_among_ready_steps():
+    """The policy sees independent branches ready together and its choice is run."""
+    x = tf.placeholder(tf.float32, [200000], name="x")
+    branches = [tf.tanh(tf.sin(x * float(i + 1)), name="b%d" % i) for i in range(6)]
+    total = tf.add_n(branches, name="total")
+    sess = session(2, passes="passes_off")
+    picks = []
+
+    def choose(ready):
+        assert len(set(ready)) == len(ready)
+        picks.append((list(ready), ready[-1]))
+        return ready[-1]
+    sess._parallel.policy = parallel.FunctionPolicy(choose)
+    xv = np.linspace(-1, 1, 200000, dtype=np.float32)
+    got = sess.run(total, {x: xv})
+    want = sum(np.tanh(np.sin(xv * (i + 1))) for i in range(6))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    assert max(len(r) for r, _ in picks) >= 2  # independent branches were ready together
+    chosen = [k for _, k in picks]
+    assert len(set(chosen)) == len(chosen)  # each step started once
+
+
+def test_replaced_steps_are_used_by_parallel_runs():
+    a = tf.placeholder(tf.float32, [], name="a")
+    b = tf.add(a, 1.0, name="b")
+    c = tf.multiply(a, 3.0, name="c")
+    sess = session(2, passes="passes_off")
+    assert sess.run([b, c], {a: 1.0}) == [2.0, 3.0]
+    (plan,) = sess._plans.values()
+    steps = list(plan.steps)
+    k = next(i for i, st in enumerate(steps) if st[3].name == "c")
+    steps[k] = (lambda x, y: np.asarray(x * 100, np.float32),) + tuple(steps[k][1:])
+    plan.steps = steps
+    assert sess.run([b, c], {a: 1.0}) == [2.0, 100.0]

@@ -488,6 +488,7 @@ def test_resave_same_prefix_never_leaves_a_mismatched_pair(tmp_path, monkeypatch
             saver.restore(sess, latest)
             assert sess.run(v).tolist() in ([1.0, 2.0], [8.0, 9.0])
         # a later successful save repairs the prefix
+        sess.run(tf.assign(v, [8.0, 9.0]))  # the restore above may have loaded [1, 2]
         saver.save(sess, prefix)
         sess.run(tf.assign(v, [0.0, 0.0]))
         saver.restore(sess, tf.train.latest_checkpoint(d))

@@ -99,8 +99,7 @@ def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
         n.folded = tuple(result)
         n.inputs = []
         folded.append(op.name)
-    if folded:
-        ir.invalidate()
+    if folded:  # state_roots stay valid: folded nodes read only constants
         ir.sweep()
     return {"folded": folded}
 

@@ -19,11 +19,11 @@ from graphflow.errors import InvalidArgumentError, KernelError
 from graphflow.kernels.codegen import fused_kernel
 
 # Output size from which the prange kernel runs (numba's thread count; 2 here).
-# bench/bench_w3.py --threshold: with the machine to itself prange wins from
-# ~8K elements for the W3 chain and ~64K for x*a+b; with the cores busy
-# (load 10 on 2 cores) a parallel region often stalls 25-45 ms waiting for its
-# second thread, whatever the size. 1M elements keeps that stall rare next to
-# the work (and follows numba-facts recommendation 8).
+# bench/bench_w3.py --threshold, machine quiet: prange wins from ~4K elements
+# for the W3 chain and from ~64K for x*a+b, reaching 0.5x serial at ~1M. With
+# the cores busy (load 10 on 2 cores) a parallel region often stalls 25-45 ms
+# waiting for its second thread, whatever the size: 1M keeps that risk to
+# kernels that take >= ~0.3-1.5 ms serial (numba-facts recommendation 8).
 PARALLEL_MIN_SIZE = int(os.environ.get("GRAPHFLOW_PARALLEL_MIN_SIZE", 1 << 20))
 
 

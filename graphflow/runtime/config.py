@@ -54,22 +54,29 @@ class ThreadPoolOptionProto(_Message):
 
 class ConfigProto(_Message):
     """``inter_op_parallelism_threads``: 0 or 1 runs a session's steps in the
-    calling thread, N > 1 on N threads (runtime/parallel.py)."""
+    calling thread, N > 1 on N threads (runtime/parallel.py). ``schedule``
+    (graphflow's own field) is the session's default schedule policy:
+    ``"default"``, ``"asap"``, ``"alap"``, ``"random:SEED"`` or a
+    ``SchedulePolicy`` (runtime/policies.py)."""
     _fields = {"inter_op_parallelism_threads": 0, "intra_op_parallelism_threads": 0,
                "session_inter_op_thread_pool": list,
                "use_per_session_threads": False, "allow_soft_placement": False,
                "log_device_placement": False, "graph_options": GraphOptions,
                "gpu_options": GPUOptions, "device_count": dict,
-               "operation_timeout_in_ms": 0, "isolate_session_state": False}
+               "operation_timeout_in_ms": 0, "isolate_session_state": False,
+               "schedule": "default"}
 
 
 class RunOptions(_Message):
+    """TF's run options; ``schedule`` (graphflow's own field) overrides the
+    session's schedule policy for one run (see ``ConfigProto``)."""
     NO_TRACE = 0
     SOFTWARE_TRACE = 1
     HARDWARE_TRACE = 2
     FULL_TRACE = 3
     _fields = {"trace_level": 0, "timeout_in_ms": 0, "inter_op_thread_pool": 0,
-               "output_partition_graphs": False, "report_tensor_allocations_upon_oom": False}
+               "output_partition_graphs": False, "report_tensor_allocations_upon_oom": False,
+               "schedule": None}
 
 
 class RunMetadata(_Message):

@@ -12,14 +12,14 @@ a single chain (one valid order) and runs measuring peak memory
 (``memory.tracking``) use the sequential executor instead.
 
 Which ready step starts next is decided by one object, the
-:class:`SchedulePolicy` (default: plan order). Variable reads keep TF1
+:class:`~graphflow.runtime.policies.SchedulePolicy` (default: plan order;
+``RunOptions(schedule=...)`` picks another per run). Variable reads keep TF1
 reference semantics, as in the sequential executor: a read aliases the
 variable's buffer, so what an unordered read sees depends on the schedule,
 exactly as in TF.
 """
 from __future__ import annotations
 
-import heapq
 import queue
 import threading
 import time
@@ -27,6 +27,8 @@ import weakref
 from typing import Any, Callable, Optional, Sequence
 
 from graphflow.runtime import executor, memory
+from graphflow.runtime.policies import (PLAN_ORDER, FunctionPolicy,  # noqa: F401 (re-exported)
+                                        SchedulePolicy)
 
 _NO_FREE = 1 << 30  # use count of slots that live to the end of the run (fetches)
 
@@ -93,7 +95,7 @@ class _Graph:
     """
 
     __slots__ = ("source", "feed_slots", "steps", "users", "ndeps", "roots", "uses",
-                 "frees", "template", "nsteps", "fetch_slots", "chain")
+                 "frees", "template", "nsteps", "fetch_slots", "chain", "policies")
 
     def __init__(self, plan: Any) -> None:
         source = plan.steps  # one snapshot: a compiler may swap in new steps later
@@ -151,6 +153,17 @@ class _Graph:
         self.uses = uses
         self.frees = frees
         self.template = template
+        self.policies: dict = {}  # policy key -> the policy prepared for this plan
+
+    def bound(self, plan: Any, policy: SchedulePolicy) -> SchedulePolicy:
+        """``policy`` prepared for this plan (cached when it has a key)."""
+        key = policy.key
+        if key is None:
+            return policy.prepare(plan)
+        p = self.policies.get(key)
+        if p is None:
+            p = self.policies[key] = policy.prepare(plan)
+        return p
 
 
 def _graph_of(plan: Any) -> _Graph:
@@ -159,48 +172,6 @@ def _graph_of(plan: Any) -> _Graph:
         g = _Graph(plan)
         plan._parallel_graph = g
     return g
-
-
-# --- schedule policy -----------------------------------------------------------------------
-class SchedulePolicy:
-    """Chooses which ready step starts next (the hook for scheduling studies).
-
-    ``ready`` is the per-run container of ready step indices; ``push`` adds a
-    step that became ready and ``pick`` removes and returns the one to start.
-    Both are called under the run's lock. The default starts ready steps in
-    plan order (a heap of step indices).
-    """
-
-    def new_ready(self) -> list:
-        return []
-
-    def push(self, ready: list, k: int) -> None:
-        heapq.heappush(ready, k)
-
-    def pick(self, ready: list) -> int:
-        return heapq.heappop(ready)
-
-
-class FunctionPolicy(SchedulePolicy):
-    """A policy from one function ``choose(ready: list[int]) -> step``.
-
-    ``ready`` is the list of ready step indices, in the order they became
-    ready; the chosen step is removed from it.
-    """
-
-    def __init__(self, choose: Callable[[list], int]) -> None:
-        self.choose = choose
-
-    def push(self, ready: list, k: int) -> None:
-        ready.append(k)
-
-    def pick(self, ready: list) -> int:
-        k = self.choose(ready)
-        ready.remove(k)
-        return k
-
-
-PLAN_ORDER = SchedulePolicy()
 
 
 # --- one run -----------------------------------------------------------------------------
@@ -272,12 +243,14 @@ class ParallelExecutor:
 
     # -- runs ------------------------------------------------------------------------------
     def execute(self, plan: Any, feed_values: Sequence[Any], timeout_ms: int = 0,
-                observer: Optional[Callable] = None) -> list:
+                observer: Optional[Callable] = None,
+                policy: Optional[SchedulePolicy] = None) -> list:
         """Run ``plan``; returns the fetched values (like ``executor.execute``).
 
         ``observer(k, start_ns, end_ns, thread_id, result)`` is called after
         each step ``k`` when given (tracing); ``timeout_ms`` bounds blocking
-        kernels as ``RunOptions.timeout_in_ms`` does.
+        kernels as ``RunOptions.timeout_in_ms`` does; ``policy`` (default:
+        the executor's) orders the start of ready steps.
         """
         if memory.TRACKING:  # peak-bytes measurement assumes the sequential order
             return (executor.execute_with_timeout(plan, feed_values, timeout_ms)
@@ -290,7 +263,7 @@ class ParallelExecutor:
             deadline = time.monotonic() + timeout_ms / 1000.0
         else:
             deadline = executor.run_deadline()
-        run = _Run(g, feed_values, self.policy, deadline, observer)
+        run = _Run(g, feed_values, g.bound(plan, policy or self.policy), deadline, observer)
         if not self._workers and not self._closed:
             self._start_workers()
         saved = getattr(executor._RUN, "deadline", None)
@@ -421,7 +394,7 @@ def _work(run: _Run, ex: ParallelExecutor, caller: bool) -> None:
 
 
 def execute_traced(ex: ParallelExecutor, plan: Any, feed_values: Sequence[Any],
-                   timeout_ms: int = 0) -> tuple:
+                   timeout_ms: int = 0, policy: Optional[SchedulePolicy] = None) -> tuple:
     """``tracing.execute_traced`` on the parallel executor: (fetched values, trace).
 
     The trace has the same form: ``(wall ns, perf_counter ns, records)``, one
@@ -435,7 +408,7 @@ def execute_traced(ex: ParallelExecutor, plan: Any, feed_values: Sequence[Any],
         events.append((t0, t1, tid, k, r))
 
     wall0, perf0 = time.time_ns(), time.perf_counter_ns()
-    values = ex.execute(plan, feed_values, timeout_ms, observer)
+    values = ex.execute(plan, feed_values, timeout_ms, observer, policy)
     g = _graph_of(plan)
     steps = g.steps
     records: dict = {}

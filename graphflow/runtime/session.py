@@ -18,7 +18,7 @@ from graphflow import errors
 from graphflow.compiler import plan as plan_mod
 from graphflow.framework import graph as graph_mod
 from graphflow.framework.operation import Operation, Tensor
-from graphflow.runtime import executor, parallel
+from graphflow.runtime import executor, parallel, policies
 from graphflow.runtime.config import ConfigProto
 
 _TLS = threading.local()
@@ -165,6 +165,9 @@ class BaseSession:
         self._inter_op = parallel.ExecutorSet(self._config)
         self._inter_op.watch(self)
         self._parallel = self._inter_op.get(0)
+        # ConfigProto.schedule (graphflow): the default schedule policy of every run
+        policy = policies.get_policy(getattr(self._config, "schedule", None))
+        self._policy = None if policy is policies.PLAN_ORDER else policy
 
     @property
     def graph(self) -> Any:
@@ -239,11 +242,19 @@ class BaseSession:
             else self._timeout_ms
         par = self._parallel if options is None else self._inter_op.get(
             getattr(options, "inter_op_thread_pool", 0))
+        policy = self._policy  # None: plan order (or the parallel executor's own policy)
+        if options is not None and getattr(options, "schedule", None):
+            policy = policies.get_policy(options.schedule)
+            if policy is policies.PLAN_ORDER:
+                policy = None
+        if policy is not None and par is None:
+            plan = policies.ordered_plan(plan, policy)  # the policy's whole order
         if options is not None and (getattr(options, "trace_level", 0) > 0
                                     or getattr(options, "output_partition_graphs", False)):
-            values = self._run_traced(plan, feed_values, options, run_metadata, timeout_ms, par)
+            values = self._run_traced(plan, feed_values, options, run_metadata, timeout_ms, par,
+                                      policy)
         elif par is not None:  # inter-op parallel executor
-            values = par.execute(plan, feed_values, timeout_ms)
+            values = par.execute(plan, feed_values, timeout_ms, None, policy)
         elif timeout_ms > 0:  # RunOptions.timeout_in_ms -> DeadlineExceededError in waits
             values = executor.execute_with_timeout(plan, feed_values, timeout_ms)
         else:
@@ -265,17 +276,17 @@ class BaseSession:
 
     @staticmethod
     def _run_traced(plan: Any, feed_values: Any, options: Any, run_metadata: Any,
-                    timeout_ms: int, par: Any = None) -> list:
+                    timeout_ms: int, par: Any = None, policy: Any = None) -> list:
         """RunOptions tracing: fill ``run_metadata`` (step stats, partition graph)."""
         from graphflow.runtime import tracing
         traced = getattr(options, "trace_level", 0) > 0
         if traced and par is not None:
-            values, trace = parallel.execute_traced(par, plan, feed_values, timeout_ms)
+            values, trace = parallel.execute_traced(par, plan, feed_values, timeout_ms, policy)
         elif traced:
             values, trace = tracing.execute_traced(plan, feed_values, timeout_ms)
         elif par is not None:
             trace = None
-            values = par.execute(plan, feed_values, timeout_ms)
+            values = par.execute(plan, feed_values, timeout_ms, None, policy)
         else:
             trace = None
             values = (executor.execute_with_timeout(plan, feed_values, timeout_ms)

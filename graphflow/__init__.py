@@ -66,3 +66,6 @@ __all__ = (
     + dtypes.__all__ + array_ops.__all__ + clip_ops.__all__ + control_flow_ops.__all__ + data_flow_ops.__all__
     + init_ops.__all__ + linalg_ops.__all__ + math_ops.__all__ + reduction_ops.__all__ + nn_ops.__all__ + random_ops.__all__
     + state_ops.__all__ + _variable_scope_module.__all__ + variables.__all__ + autodiff.__all__)
+
+from graphflow.framework import startup as _startup  # noqa: E402
+_startup.maybe_start_at_import()  # GRAPHFLOW_BACKGROUND_INIT=1: Numba's target init in a thread

@@ -18,13 +18,15 @@ _pybool = type(True)
 class DType:
     """A tensor element type (same as ``tf.DType``)."""
 
-    __slots__ = ("_name", "_np", "_enum", "_ref")
+    __slots__ = ("_name", "_np", "_enum", "_ref", "_npd", "_base")
 
     def __init__(self, name: str, np_type: Any, enum: int, ref: bool = False) -> None:
         self._name = name
         self._np = np_type
         self._enum = enum
         self._ref = ref
+        self._npd = np.dtype(np_type)
+        self._base = _BY_NAME[name] if ref else self  # refs are made after the base dtypes
 
     # --- identity -----------------------------------------------------------
     @property
@@ -42,7 +44,7 @@ class DType:
     @property
     def np(self) -> np.dtype:
         """The numpy dtype object (object dtype for strings)."""
-        return np.dtype(self._np)
+        return self._npd
 
     @property
     def is_ref_dtype(self) -> bool:
@@ -50,7 +52,7 @@ class DType:
 
     @property
     def base_dtype(self) -> "DType":
-        return _BY_NAME[self._name] if self._ref else self
+        return self._base
 
     @property
     def real_dtype(self) -> "DType":
@@ -183,6 +185,10 @@ def as_dtype(type_value: Any) -> DType:
     """Convert a DType, numpy dtype/type, name string or enum into a DType."""
     if isinstance(type_value, DType):
         return type_value
+    if isinstance(type_value, np.dtype):  # fast path (also what the end does)
+        found = _BY_NP.get(type_value)
+        if found is not None:
+            return found
     if isinstance(type_value, str):
         if type_value.endswith("_ref") and type_value[:-4] in _REFS:
             return _REFS[type_value[:-4]]

@@ -61,6 +61,20 @@ def run(build, feeds=None):
     return fn
 
 
+def prevented_after_run(kind):
+    """Mark a tensor not feedable / an op not fetchable after its signature ran once."""
+    def fn(sess):
+        p = ph([], name="pf")
+        y = tf.multiply(p, 2.0, name="pq")
+        assert sess.run(y, {p: 1.0}) == 2.0  # feed key and fetch structure are cached
+        if kind == "feed":
+            sess.graph.prevent_feeding(p)
+        else:
+            sess.graph.prevent_fetching(y.op)
+        return sess.run(y, {p: 1.0})
+    return fn
+
+
 def build_only(build):
     return lambda sess: build()
 
@@ -234,9 +248,11 @@ CASES = [
         s.graph.get_tensor_by_name("x:0"): tf.constant(1.0, name="val")}), TypeError,
         r"val:0.*key .*x:0"),
     Case("feed/ragged-list", feed(None, tf.float32, [[1.0, 2.0], [3.0]]), ValueError,
-         r"x:0", xfail="compiler/plan.py: numpy's 'inhomogeneous shape' text names no tensor"),
-    Case("feed/none-value", feed([], tf.float32, None), TypeError, r"x:0",
-         xfail="compiler/plan.py: None is fed as NaN instead of being rejected"),
+         r"x:0"),
+    Case("feed/none-value", feed([], tf.float32, None), TypeError, r"x:0"),
+    Case("feed/none-in-list", feed([2], tf.float32, [1.0, None]), TypeError, r"x:0"),
+    Case("feed/prevented-after-run", prevented_after_run("feed"), ValueError,
+         r"Tensor pf:0 may not be fed\."),
     Case("feed/unknown-tensor-name", lambda s: s.run("still_ok:0", {"nope:0": 1.0}), TypeError,
          r"feed_dict key.*'nope'"),
     Case("feed/operation-as-key", lambda s: s.run("still_ok:0", {
@@ -250,8 +266,7 @@ CASES = [
         other_graph_tensor("placeholder"): 1.0}), TypeError, r"feed_dict key.*elsewhere:0"),
     Case("feed/prevented-tensor", lambda s: (s.graph.prevent_feeding(
         s.graph.get_tensor_by_name("still_ok:0")), s.run("still_ok:0", {"still_ok:0": 1.0})),
-        ValueError, r"still_ok:0 may not be fed",
-        xfail="runtime/session.py does not consult Graph.is_feedable yet"),
+        ValueError, r"Tensor still_ok:0 may not be fed\."),
     Case("feed/missing-placeholder", run(lambda: ph(name="xx") + 1), IAE,
          r"placeholder tensor 'xx' with dtype float", node="xx"),
     Case("feed/missing-deep-placeholder", run(lambda: tf.reduce_sum(
@@ -270,9 +285,10 @@ CASES = [
          r"'still_ok:5'.*only has 1 outputs"),
     Case("fetch/malformed-name", lambda s: s.run("still_ok:x"), ValueError, r"'still_ok:x'"),
     Case("fetch/prevented-op", lambda s: (s.graph.prevent_fetching(
-        s.graph.get_operation_by_name("still_ok")), s.run("still_ok:0")), ValueError,
-        r"'still_ok' has been marked as not fetchable",
-        xfail="runtime/session.py does not consult Graph.is_fetchable yet"),
+        tf.constant(1.0, name="hidden").op), s.run("hidden:0")), ValueError,
+        r"Operation 'hidden' has been marked as not fetchable\."),
+    Case("fetch/prevented-after-run", prevented_after_run("fetch"), ValueError,
+         r"Operation 'pq' has been marked as not fetchable\."),
     Case("fetch/eval-without-session", build_only(lambda: tf.constant(1.0).eval()), ValueError,
          r"eval\(\)"),
     Case("fetch/eval-in-session-of-other-graph", lambda s: tf.constant(1.0).eval(

@@ -470,6 +470,10 @@ def test_initialized_value():
         sess.run(w.assign(5.0))
         sess.run(w2.initializer)
         assert sess.run(w2) == 10.0
+        # one run initializing both: w2's initial value is computed before the
+        # assigns write (reads before updates; TF leaves this order unspecified)
+        sess.run(tf.global_variables_initializer())
+        assert sess.run([w, w2]) == [2.0, 10.0]
         sess.run(tf.global_variables_initializer())
         assert sess.run([w, w2]) == [2.0, 4.0]
 

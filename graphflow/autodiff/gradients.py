@@ -26,6 +26,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import enum
+import gc
 from typing import Any, Optional
 
 from graphflow import dtypes
@@ -49,7 +50,7 @@ class UnconnectedGradients(enum.Enum):
 
 def is_trainable(t: Any) -> bool:
     """True when gradients flow through ``t`` (floating, complex, resource dtypes)."""
-    return t.dtype.base_dtype.name in _TRAINABLE
+    return t.dtype.base_dtype._name in _TRAINABLE
 
 
 def _as_list(v: Any) -> list:
@@ -110,7 +111,7 @@ def gradients_impl(ys: Any, xs: Any, grad_ys: Any = None, name: Optional[str] = 
     stop_gradients = _as_list(stop_gradients)
     grad_ys = [None] * len(ys) if grad_ys is None else _as_list(grad_ys)
     g = graph_of(ys + xs) or graph_mod.get_default_graph()
-    with g.as_default():
+    with g.as_default(), _gc_paused():
         ys = [_to_tensor(y) for y in ys]
         xs = [_to_tensor(x, as_ref=True) for x in xs]
         stop_gradients = [_to_tensor(s) for s in stop_gradients]
@@ -119,6 +120,25 @@ def gradients_impl(ys: Any, xs: Any, grad_ys: Any = None, name: Optional[str] = 
                               aggregation_method, stop_gradients, allowed_ops)
         # zeros for unconnected xs are made outside the gradients scope (as TF does)
         return [_result(grads, x, unconnected) for x in xs]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Any:
+    """Pause Python's cyclic garbage collector while the backward graph is built.
+
+    The walk allocates a few objects per new op and frees almost none, so
+    full collections would rescan the whole growing graph again and again
+    (a third of the time of a 18000-op gradient). Nested or concurrent calls
+    are safe: only the call that found the collector enabled re-enables it.
+    """
+    enabled = gc.isenabled()
+    if enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # --- the walk ------------------------------------------------------------------------------
@@ -132,10 +152,11 @@ def _reached_ops(from_ops: list, allowed_ops: Optional[set]) -> set:
             continue
         reached.add(op)
         for out in op._outputs:
-            if is_trainable(out):
-                for c in out._consumers:
-                    if allowed_ops is None or c in allowed_ops:
-                        queue.append(c)
+            if out._dtype._base._name in _TRAINABLE:
+                if allowed_ops is None:
+                    queue.extend(out._consumers)
+                else:
+                    queue.extend(c for c in out._consumers if c in allowed_ops)
     return reached
 
 
@@ -152,12 +173,13 @@ def _pending_counts(to_ops: list, from_ops: list, allowed_ops: Optional[set]) ->
             between.add(op)
             between_list.append(op)
             reached.discard(op)
-            queue.extend(t.op for t in op._inputs)
+            queue.extend([t._op for t in op._inputs])
     pending: dict = collections.defaultdict(int)
     for op in between_list:
         for t in op._inputs:
-            if t.op in between:
-                pending[t.op] += 1
+            t_op = t._op
+            if t_op in between:
+                pending[t_op] += 1
     return reachable_to_ops, between, pending
 
 
@@ -219,8 +241,11 @@ def _ones_like_shape(g: Any, y: Tensor, name: str) -> Tensor:
         return apply_op("Fill", shape, one, name=scope)
 
 
+_NO_CONTEXT = contextlib.nullcontext()  # reusable
+
+
 def _colocate(g: Any, op: Operation, enabled: bool) -> Any:
-    return g.colocate_with(op) if enabled else contextlib.nullcontext()
+    return g.colocate_with(op) if enabled else _NO_CONTEXT
 
 
 def _backward(g: Any, ys: list, xs: list, grad_ys: list, colocate: bool, gate: bool,
@@ -241,59 +266,73 @@ def _backward(g: Any, ys: list, xs: list, grad_ys: list, colocate: bool, gate: b
             queue.append(op)
     stop_ops = _stop_ops(from_ops, [t.op for t in stop_gradients], pending)
     checked_method = None
+    resource = dtypes.resource
     while queue:
         op = queue.popleft()
-        with _colocate(g, op, colocate):
+        ctx = g.colocate_with(op) if colocate else _NO_CONTEXT
+        with ctx:
             if checked_method is None:
                 checked_method = aggregation.check_method(method)
-            out_grads = grads.setdefault(op, [[] for _ in op._outputs])
+            out_grads = grads.get(op)
+            if out_grads is None:
+                out_grads = grads[op] = [[] for _ in op._outputs]
             for i, terms in enumerate(out_grads):
-                out_grads[i] = aggregation.aggregate(terms, op, checked_method)
+                # one term (the common case) needs no aggregation op
+                out_grads[i] = (terms[0] if len(terms) == 1 else None if not terms
+                                else aggregation.aggregate(terms, op, checked_method))
             in_grads = _op_input_grads(g, op, out_grads, op in stop_ops, gate)
             for i, (t_in, gin) in enumerate(zip(op._inputs, in_grads)):
                 if gin is None:
                     continue
-                if isinstance(gin, Tensor) and t_in.dtype.base_dtype.name != "resource":
-                    try:
-                        gin.set_shape(t_in.shape)
-                    except ValueError:
-                        raise ValueError(
-                            "Incompatible shapes between op input and calculated input "
-                            "gradient. Forward operation: %s. Input index: %d. Original input "
-                            "shape: %s. Calculated input gradient shape: %s"
-                            % (op.name, i, t_in.shape, gin.shape)) from None
+                if type(gin) is Tensor or isinstance(gin, Tensor):
+                    if gin._shape._dims != t_in._shape._dims \
+                            and t_in._dtype._base is not resource:
+                        try:
+                            gin.set_shape(t_in.shape)
+                        except ValueError:
+                            raise ValueError(
+                                "Incompatible shapes between op input and calculated input "
+                                "gradient. Forward operation: %s. Input index: %d. Original "
+                                "input shape: %s. Calculated input gradient shape: %s"
+                                % (op.name, i, t_in.shape, gin.shape)) from None
                 _add_grad(grads, t_in, gin)
         for t in op._inputs:
-            pending[t.op] -= 1
-            if pending[t.op] == 0:
-                queue.append(t.op)
+            t_op = t._op
+            pending[t_op] -= 1
+            if pending[t_op] == 0:
+                queue.append(t_op)
     return grads
 
 
 def _op_input_grads(g: Any, op: Operation, out_grads: list, is_stop: bool, gate: bool) -> list:
     """Call ``op``'s gradient function (or give every input None)."""
-    has_out_grads = any(x is not None for x in out_grads)
-    grad_fn = None
-    if has_out_grads and not is_stop:
-        grad_fn = get_gradient_function(op)  # LookupError when none is registered
-    if grad_fn is None or not has_out_grads:
+    for x in out_grads:
+        if x is not None:
+            break
+    else:  # no output received a gradient
+        return [None] * len(op._inputs)
+    if is_stop:
+        return [None] * len(op._inputs)
+    grad_fn = get_gradient_function(op)  # LookupError when none is registered
+    if grad_fn is None:
         return [None] * len(op._inputs)
     for i, og in enumerate(out_grads):
         if og is None and is_trainable(op._outputs[i]):
             out_grads[i] = _zeros_like_output(op._outputs[i])
-    with g.name_scope(op.name + "_grad"):
+    with g.name_scope(op._name + "_grad"):
         in_grads = grad_fn(op, *out_grads)
         in_grads = list(in_grads) if isinstance(in_grads, (list, tuple)) else [in_grads]
         if len(in_grads) != len(op._inputs):
             raise ValueError("Num gradients %d generated for op %s do not match num inputs %d"
                              % (len(in_grads), op, len(op._inputs)))
-        live = [i for i, x in enumerate(in_grads) if x is not None]
-        if gate and len(live) > 1:
-            from graphflow.ops import control_flow_ops
-            with g.device(None), g.colocate_with(None, ignore_existing=True):
-                gated = control_flow_ops.tuple([in_grads[i] for i in live])
-            for i, x in zip(live, gated):
-                in_grads[i] = x
+        if gate:
+            live = [i for i, x in enumerate(in_grads) if x is not None]
+            if len(live) > 1:
+                from graphflow.ops import control_flow_ops
+                with g.device(None), g.colocate_with(None, ignore_existing=True):
+                    gated = control_flow_ops.tuple([in_grads[i] for i in live])
+                for i, x in zip(live, gated):
+                    in_grads[i] = x
     return in_grads
 
 
@@ -307,11 +346,11 @@ def _zeros_like_output(t: Tensor) -> Tensor:
 
 
 def _add_grad(grads: dict, t: Tensor, grad: Any) -> None:
-    op = t.op
+    op = t._op
     per_output = grads.get(op)
     if per_output is None:
         per_output = grads[op] = [[] for _ in op._outputs]
-    per_output[t.value_index].append(grad)
+    per_output[t._value_index].append(grad)
 
 
 def _result(grads: dict, x: Tensor, unconnected: UnconnectedGradients) -> Any:

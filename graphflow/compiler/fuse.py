@@ -123,6 +123,15 @@ def _addn_fusible(n: Node) -> bool:
         t._dtype == comp and t._shape == out._shape for t in n.inputs)
 
 
+def _has_pad_term(ir: IRGraph, n: Node) -> bool:
+    """True when an input of ``n`` is a ``Pad``'s output (a slice gradient's term)."""
+    for t in n.inputs:
+        p = ir.producer(t)
+        if p is not None and p.op.type == "Pad" and p.folded is None:
+            return True
+    return False
+
+
 def expr_of(op: Any) -> str:
     """The scalar expression template of a fusible op (``{i}`` = input ``i``)."""
     if op.type == "AddN":
@@ -133,7 +142,10 @@ def expr_of(op: Any) -> str:
 def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
     """Form fusion groups (``ir.groups``); returns ``{"groups": [[op names]...]}``."""
     cand = {}
+    pads = getattr(options, "accumulate_pads", False)
     for n in ir.nodes.values():
+        if pads and n.op.type == "AddN" and _has_pad_term(ir, n):
+            continue  # left to the accumulation of padded terms (compiler/accumulate.py)
         dt = fusible_dtype(ir, n)
         if dt is not None:
             cand[n.op] = dt
@@ -174,7 +186,7 @@ def _grow(ir: IRGraph, root: Node, cand: dict, assigned: set, succ: dict, pos: d
     dt = cand[root.op]
     shape = root.op._outputs[0].shape
     members = {root.op}
-    escape: set = set()  # ops outside the group that members feed
+    escape: set = set(succ[root.op]) - members  # ops outside the group that members feed
     last = [pos[root.op]]
 
     def try_add(x: Any) -> bool:
@@ -291,9 +303,10 @@ def launch_fn(launcher: Any, n_out: int, inplace: Optional[tuple] = None,
                 return launcher(*xs)
             if check is not None:
                 check(*xs)
-            b = bindings.get((tuple([x.shape for x in xs]), None))
+            shapes = tuple([x.shape for x in xs])
+            b = bindings.get((shapes, None, inplace))
             if b is None:
-                b = launcher.bind([x.shape for x in xs])
+                b = launcher.bind(shapes, inplace=inplace)
             j, q = inplace
             x = xs[j]
             if not (b.size and x.base is None and x.size == b.size and x.dtype == out_dtypes[q]
@@ -301,8 +314,12 @@ def launch_fn(launcher: Any, n_out: int, inplace: Optional[tuple] = None,
                 return launcher(*xs)
             xo = x if x.shape == b.out_shape else x.reshape(b.out_shape)
             outs = [xo if i == q else np.empty(b.out_shape, d) for i, d in enumerate(out_dtypes)]
-            b.kernel(*[xs[p].ravel() for p in b.in_order],
-                     *[outs[i].reshape(-1) for i in b.out_order], *b.extra)
+            if b.inplace:  # the kernel writes output q into xs[j] itself
+                b.kernel(*[xs[p].ravel() for p in b.in_order],
+                         *[outs[i].reshape(-1) for i in b.out_order if i != q], *b.extra)
+            else:
+                b.kernel(*[xs[p].ravel() for p in b.in_order],
+                         *[outs[i].reshape(-1) for i in b.out_order], *b.extra)
             return outs
         except KernelError:
             if fallback is None:

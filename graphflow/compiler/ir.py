@@ -35,7 +35,7 @@ def may_view(op: Any) -> bool:
 class Node:
     """One op of the IR (see the module docstring)."""
 
-    __slots__ = ("op", "inputs", "control", "pos", "folded")
+    __slots__ = ("op", "inputs", "control", "pos", "folded", "kernel")
 
     def __init__(self, op: Any, inputs: list, control: list, pos: int) -> None:
         self.op = op
@@ -43,6 +43,9 @@ class Node:
         self.control = control    # control predecessors (Operations with a node)
         self.pos = pos            # index in TF1's order of the pruned graph
         self.folded: Optional[tuple] = None  # constant output values (fold_constants)
+        # kernel factory ``(ctx) -> fn(*inputs)`` replacing the op's, for a node a
+        # pass gave other inputs (compiler/matmul_update.py); None: the op's own
+        self.kernel: Optional[Any] = None
 
     @property
     def name(self) -> str:

@@ -8,7 +8,9 @@ dies with it. A buffer qualifies only when the executor owns it outright:
   executor order, reads it, and no view of it exists) and written by one step;
 * that step allocates fresh arrays (an elementwise op, a fused group, a
   matmul), so the buffer is never a fed array, a constant, a variable's
-  buffer or something a stateful op kept;
+  buffer or something a stateful op kept -- or it is an identity (e.g. the
+  gate ``tf.tuple`` puts after each gradient) forwarding a slot that
+  qualifies by the same rules;
 * it is not fetched;
 * statically, dtype and element count match the output, and the output is
   at least ``CompileOptions.inplace_min_bytes`` (64 KiB; unknown sizes
@@ -30,7 +32,7 @@ from typing import Any, NamedTuple, Optional
 import numpy as np
 
 from graphflow.compiler.fuse import FUSIBLE_DTYPES, FusedGroup, group_fn, launch_fn
-from graphflow.compiler.ir import IRGraph, may_view
+from graphflow.compiler.ir import IDENTITY_TYPES, IRGraph, may_view
 
 FRESH_TYPES = frozenset(("MatMul", "BatchMatMulV2"))
 
@@ -67,8 +69,7 @@ def plan_inplace(plan: Any, ir: IRGraph, ctx: Any, min_bytes: int = 0) -> list:
             continue
         choice = None
         for j, s in enumerate(ins):
-            if (s in keep or s not in producer or reads.get(s) != 1 or writes.get(s) != 1
-                    or not _fresh(steps[producer[s]][3], ir)):
+            if not _owned(s, steps, producer, reads, writes, keep, ir):
                 continue
             for q, t in enumerate(out_ts):
                 if (t.dtype.base_dtype == in_ts[j].dtype.base_dtype and _sizes_match(in_ts[j], t)
@@ -101,6 +102,25 @@ def _elementwise_io(node: Any, ir: IRGraph) -> Optional[tuple]:
     if comp not in FUSIBLE_DTYPES or any(t.dtype.base_dtype != comp for t in n.inputs):
         return None
     return n.inputs, node._outputs
+
+
+def _owned(s: int, steps: list, producer: dict, reads: dict, writes: dict, keep: set,
+           ir: IRGraph, depth: int = 0) -> bool:
+    """True when slot ``s``'s buffer belongs to its one reader: not kept, read once,
+    written once, by a step returning fresh arrays -- or by an identity forwarding
+    such a slot (``tf.tuple``'s gates between a gradient and its reader)."""
+    if s in keep or s not in producer or reads.get(s) != 1 or writes.get(s) != 1:
+        return False
+    _, ins, outs, node = steps[producer[s]]
+    if _fresh(node, ir):
+        return True
+    if depth >= 8 or isinstance(node, FusedGroup) or node.type not in IDENTITY_TYPES:
+        return False
+    n = ir.nodes.get(node)
+    if (n is None or n.folded is not None or len(ins) != 1 or len(outs) != 1
+            or n.inputs[0].dtype.is_ref_dtype):
+        return False
+    return _owned(ins[0], steps, producer, reads, writes, keep, ir, depth + 1)
 
 
 def _fresh(node: Any, ir: IRGraph) -> bool:

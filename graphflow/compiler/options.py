@@ -21,10 +21,14 @@ import dataclasses
 import os
 from typing import Any, Optional
 
-PASS_NAMES = ("fold_constants", "cse", "simplify", "fuse", "inplace")
+PASS_NAMES = ("fold_constants", "cse", "dead_control", "simplify", "matmul_update", "fuse",
+              "inplace", "accumulate_pads")
 _SHORT = {"fold": "fold_constants", "constant_folding": "fold_constants",
           "fold_constants": "fold_constants", "cse": "cse", "simplify": "simplify",
-          "fuse": "fuse", "fusion": "fuse", "inplace": "inplace", "memory": "inplace"}
+          "fuse": "fuse", "fusion": "fuse", "inplace": "inplace", "memory": "inplace",
+          "dead_control": "dead_control", "gates": "dead_control",
+          "matmul_update": "matmul_update", "gemm": "matmul_update",
+          "accumulate_pads": "accumulate_pads", "pads": "accumulate_pads"}
 ENV = "GRAPHFLOW_PASSES"
 
 
@@ -35,9 +39,17 @@ class CompileOptions:
     Attributes:
       fold_constants: evaluate constant subgraphs once at compile time.
       cse: merge stateless ops with equal type, inputs and attrs.
+      dead_control: drop pure ops that cannot fail and whose outputs nobody
+        reads, reached only through control edges (e.g. the unused gradient of a
+        fed input that GATE_OP's ``tf.tuple`` waits for).
       simplify: remove identities and no-op arithmetic (x*1, x+0, ...).
+      matmul_update: run ``ApplyGradientDescent`` of a ``MatMul``'s product as one
+        GEMM accumulating into the variable (compiler/matmul_update.py).
       fuse: turn groups of elementwise ops into one generated kernel.
       inplace: let elementwise steps write into an input buffer dying with them.
+      accumulate_pads: add zero-padded gradient terms (the ``Pad`` a slice's
+        gradient makes) into their region of an ``AddN``/``AccumulateNV2``
+        accumulator instead of materializing them (compiler/accumulate.py).
       fold_max_elements: largest folded constant (elements per output).
       fuse_max_ops: largest fusion group (structurally equal groups share a kernel).
       inplace_min_bytes: smallest output (static size) worth writing in place;
@@ -46,9 +58,12 @@ class CompileOptions:
 
     fold_constants: bool = True
     cse: bool = True
+    dead_control: bool = True
     simplify: bool = True
+    matmul_update: bool = True
     fuse: bool = True
     inplace: bool = True
+    accumulate_pads: bool = True
     fold_max_elements: int = 1 << 20
     fuse_max_ops: int = 24
     inplace_min_bytes: int = 1 << 16
@@ -76,7 +91,9 @@ class CompileOptions:
             if level < 0:  # L0: no optimizations beyond the flags set explicitly
                 opts.fold_constants = bool(getattr(oo, "do_constant_folding", False))
                 opts.cse = bool(getattr(oo, "do_common_subexpression_elimination", False))
-                opts.simplify = opts.fuse = opts.inplace = False
+                opts.dead_control = opts.simplify = opts.fuse = opts.inplace = False
+                opts.matmul_update = False
+                opts.accumulate_pads = False
         return apply_env(opts, os.environ.get(ENV) if env is None else env)
 
 

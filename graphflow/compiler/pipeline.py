@@ -7,11 +7,13 @@
                       (always on; builds the IR, a copy: the user's graph is
                       never modified);
 2. ``fold_constants`` evaluate constant subgraphs once;
-3. ``simplify``       drop identities and x*1, x+0, ...;
-4. ``cse``            merge equal stateless ops;
-5. ``fuse``           elementwise groups -> one generated kernel each;
-6. ``plan``           schedule, bind kernels to value slots;
-7. ``inplace``        elementwise steps write into inputs dying with them,
+3. ``dead_control``   drop pure ops only control edges reach (unused gated gradients);
+4. ``simplify``       drop identities and x*1, x+0, ...;
+5. ``cse``            merge equal stateless ops;
+6. ``matmul_update``  an SGD update of a matmul's product becomes one GEMM into the variable;
+7. ``fuse``           elementwise groups -> one generated kernel each;
+8. ``plan``           schedule, bind kernels to value slots;
+9. ``inplace``        elementwise steps write into inputs dying with them,
                       and the static memory plan (peak bytes, buffers).
 
 Each pass but prune and plan has a switch in ``CompileOptions``. The result
@@ -25,18 +27,21 @@ import gc
 import time
 from typing import Any, Optional, Sequence
 
-from graphflow.compiler import cse, fold_constants, fuse, simplify
+from graphflow.compiler import cse, dead_control, fold_constants, fuse, matmul_update, simplify
 from graphflow.compiler.fuse import FusedGroup
 from graphflow.compiler.ir import IRGraph
 from graphflow.compiler.options import CompileOptions
 from graphflow.compiler.plan import ExecutionPlan
 from graphflow.compiler.prune import prune, toposort
+from graphflow.runtime import allocator
 
 # (name, module): the rewriting passes, in order; the name is the CompileOptions switch.
 PASSES = (
     ("fold_constants", fold_constants),
+    ("dead_control", dead_control),
     ("simplify", simplify),
     ("cse", cse),
+    ("matmul_update", matmul_update),
     ("fuse", fuse),
 )
 
@@ -167,6 +172,7 @@ def compile_plan(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence
     cyclic worth collecting, and on graphs of thousands of ops the collector's
     full passes over the graph cost a third of the time.
     """
+    allocator.configure()  # once per process: keep freed memory mapped (runtime/allocator.py)
     enabled = gc.isenabled()
     gc.disable()
     try:

@@ -93,7 +93,8 @@ class ExecutionPlan:
             self.ops.append(u.op)
             self.steps.append(self._node_step(u, ctx, slot_of, fed))
         # AccumulateNV2: one add step per term, right after its producer (autodiff helper)
-        self.steps = split_accumulations(self.steps, self.feed_slots, ctx)
+        fetched = [slot_of.get(ir.current(t)) for t in fetches]
+        self.steps = split_accumulations(self.steps, self.feed_slots, ctx, options, fetched)
         for old in ir.replaced:  # tensors passes removed read their replacement's slot
             cur = ir.current(old)
             if cur in slot_of and old not in slot_of:
@@ -125,14 +126,19 @@ class ExecutionPlan:
         if n.folded is not None:
             vals = tuple(v for v, k in zip(n.folded, keep) if k)
             return (_constant_fn(vals), (), outs, FoldedConstant(op))
-        fn = op.op_def.kernel(op, ctx)
+        fn = op.op_def.kernel(op, ctx) if n.kernel is None else n.kernel(ctx)
+        check = getattr(fn, "check", None)  # validation only (runtime/journal.py)
         ins = tuple(slot_of[t] for t in n.inputs)
         refs = tuple(i for i, t in enumerate(n.inputs)
                      if t.dtype.is_ref_dtype and t not in fed and i not in op.op_def.ref_inputs)
         if refs:
             fn = _wrap_deref(fn, refs, len(ins))
+            if check is not None:
+                check = _wrap_deref(check, refs, len(ins))
         if len(outs) != len(op._outputs):
             fn = _drop_fed_outputs(fn, keep)
+        if check is not None:
+            fn.check = check
         return (fn, ins, outs, op)
 
     def with_feed_order(self, feeds: list) -> "ExecutionPlan":
@@ -260,11 +266,16 @@ def convert_feed_value(value: Any, dt: Any, t: Any) -> np.ndarray:
 
     A Python int must survive the conversion exactly (TF1's TypeError); NaN or
     infinite floats and out-of-range numbers fed to an integer tensor are
-    TypeErrors instead of silent wrap-around.
+    TypeErrors instead of silent wrap-around. ``None`` (alone or inside a
+    list) is a TypeError and a ragged nested list a ValueError, both naming
+    the tensor (NumPy would give NaN or an error naming nothing).
     """
     want = dt.np
     if isinstance(value, np.ndarray) and value.dtype == want:
         return value
+    if value is None:
+        raise TypeError("Cannot feed None for Tensor %s: feed a Python scalar, string, list "
+                        "or numpy ndarray of type %s." % (t.name, dt.name))
     if hasattr(value, "_as_graph_element") or type(value).__name__ in ("Tensor", "Variable"):
         raise TypeError("The value of a feed cannot be a tf.Tensor object. Acceptable feed "
                         "values include Python scalars, strings, lists, numpy ndarrays, or "
@@ -286,7 +297,14 @@ def convert_feed_value(value: Any, dt: Any, t: Any) -> np.ndarray:
             raise TypeError("Type of feed value %d with type %s is not compatible with Tensor "
                             "type %s. Try explicitly setting the type of the feed tensor to a "
                             "larger type (e.g. int64)." % (value, type(value), dt.as_numpy_dtype))
-    src = np.asarray(value)
+    try:
+        src = np.asarray(value)
+    except ValueError as e:  # a ragged nested list ("inhomogeneous shape")
+        raise ValueError("Cannot feed the value given for Tensor %s: it is not a regular "
+                         "(non-ragged) array: %s" % (t.name, e)) from None
+    if src.dtype.kind == "O" and any(v is None for v in src.flat):
+        raise TypeError("Cannot feed a value containing None for Tensor %s of type %s."
+                        % (t.name, dt.name))
     if dt.is_integer and src.dtype.kind in "iuf" and src.size:
         if src.dtype.kind == "f" and not np.all(np.isfinite(src)):
             raise TypeError("Cannot feed a non-finite value into %s tensor %s"

@@ -2,7 +2,9 @@
 
 ``prune`` walks data and control edges back from the fetches and targets,
 stopping at fed tensors; ``toposort`` orders the result (Kahn's algorithm,
-ties broken by creation order, so a graph always runs in the same order).
+ties broken by creation order, so a graph always runs in the same order;
+in-place variable updates and what depends on them come after everything
+else: the reference order the compiler keeps).
 Both work on the user's graph read-only; the passes then work on the
 ``ir.IRGraph`` built from their result.
 """
@@ -45,27 +47,40 @@ def prune(fetches: Sequence[Any], targets: Sequence[Any], feeds: Sequence[Any]) 
 
 
 def toposort(ops: list, feeds: Sequence[Any]) -> list:
-    """Kahn's order over data and control edges; ties broken by creation order."""
+    """Kahn's order over data and control edges; ties broken by creation order,
+    except that ops updating a variable in place (``OpDef.mutates``) and every op
+    depending on one wait until no other op is ready.
+
+    So a run computes everything that does not depend on an update before the
+    first update writes ("reads before updates": a ``GATE_NONE`` step gives
+    ``GATE_OP``'s numbers), and a run failing in that part has written nothing
+    (runtime/journal.py).
+    """
     fed = set(feeds)
     opset = set(ops)
     indeg = {op: 0 for op in ops}
     users: dict = {op: [] for op in ops}
+    late: dict = {}  # op -> True when it updates a variable or depends on an update
     for op in ops:
         deps = {t.op for t in op._inputs if t not in fed and t.op in opset}
         deps.update(c for c in op._control_inputs if c in opset)
         indeg[op] = len(deps)
         for d in deps:
             users[d].append(op)
-    ready = [(op._id, op) for op in ops if indeg[op] == 0]
+        if op._op_def.mutates:
+            late[op] = True
+    ready = [(op in late, op._id, op) for op in ops if indeg[op] == 0]
     heapq.heapify(ready)
     order = []
     while ready:
-        _, op = heapq.heappop(ready)
+        is_late, _, op = heapq.heappop(ready)
         order.append(op)
         for u in users[op]:
+            if is_late:
+                late[u] = True
             indeg[u] -= 1
             if indeg[u] == 0:
-                heapq.heappush(ready, (u._id, u))
+                heapq.heappush(ready, (u in late, u._id, u))
     if len(order) != len(ops):
         stuck = sorted((op for op in ops if indeg[op] > 0), key=lambda o: o._id)
         raise PlanError("Graph has a cycle through control or data edges involving node %s"

@@ -6,11 +6,129 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
+import weakref
 from typing import Any, Iterator, Optional
 
 _VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
 _VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
 DEFAULT_GRAPH_SEED = 87654321
+# Scope names known to match _VALID_OP_NAME (which implies _VALID_SCOPE_NAME):
+# operators open a scope per op ("mul", "add", "Sum"), so the regex runs once
+# per name. Op names are checked every time (most are new). Cleared when full.
+_VALID_NAMES: set = set()
+_VALID_NAMES_MAX = 1 << 16
+
+
+def _remember_valid(name: str) -> None:
+    if len(_VALID_NAMES) >= _VALID_NAMES_MAX:
+        _VALID_NAMES.clear()
+    _VALID_NAMES.add(name)
+
+
+class _Colocation:
+    """The context manager ``Graph.colocate_with`` returns (entered per variable)."""
+
+    __slots__ = ("_graph", "_op", "_ignore", "_saved", "_inside")
+
+    def __init__(self, graph: "Graph", op: Any, ignore_existing: bool) -> None:
+        self._graph = graph
+        self._op = op
+        self._ignore = ignore_existing
+        self._inside = False
+
+    def __enter__(self) -> None:
+        op, g = self._op, self._graph
+        if op is not None and not isinstance(op, _op_classes()[0]):
+            op = getattr(op, "op", op)
+        if self._ignore:
+            self._saved, g._colocation_stack = g._colocation_stack, []
+        g._colocation_stack.append(op)
+        self._inside = True
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self._inside:
+            return
+        self._inside = False
+        g = self._graph
+        g._colocation_stack.pop()
+        if self._ignore:
+            g._colocation_stack = self._saved
+
+    def __del__(self) -> None:  # dropped while inside: leave, as the generator did
+        _leave_when_collected(self)
+
+
+_OPERATION_CLASSES: list = []  # [Operation, Tensor], filled on first use
+
+
+def _op_classes() -> tuple:
+    """(Operation, Tensor): imported late, since operation.py imports this module."""
+    if not _OPERATION_CLASSES:
+        from graphflow.framework.operation import Operation, Tensor
+        _OPERATION_CLASSES[:] = [Operation, Tensor]
+    return _OPERATION_CLASSES[0], _OPERATION_CLASSES[1]
+
+
+_OUTSIDE = object()  # a context manager's state before __enter__ and after __exit__
+
+
+def _leave_when_collected(ctx: Any) -> None:
+    """``ctx.__exit__()`` from ``__del__``; quiet at interpreter shutdown."""
+    try:
+        ctx.__exit__(None, None, None)
+    except Exception:  # noqa: BLE001 - module globals may already be gone
+        pass
+
+
+class _NameScope:
+    """The context manager ``Graph.name_scope`` returns (a class: cheaper than a
+    generator-based one, and it is entered for every operator-built op).
+
+    Like the generator it replaces, one that is entered but dropped without
+    ``__exit__`` restores the outer scope when it is garbage collected.
+    """
+
+    __slots__ = ("_graph", "_name", "_old")
+
+    def __init__(self, graph: "Graph", name: Optional[str]) -> None:
+        self._graph = graph
+        self._name = name
+        self._old = _OUTSIDE
+
+    def __enter__(self) -> str:
+        g, name = self._graph, self._name
+        if name and name not in _VALID_NAMES:
+            if g._name_stack:
+                if not _VALID_SCOPE_NAME.match(name):
+                    raise ValueError("'%s' is not a valid scope name. A scope name has to "
+                                     "match the following pattern: %s"
+                                     % (name, _VALID_SCOPE_NAME.pattern))
+                if name[0] not in "_\\/>-":  # then it also matches _VALID_OP_NAME
+                    _remember_valid(name)
+            elif not _VALID_OP_NAME.match(name):
+                raise ValueError("'%s' is not a valid root scope name. A root scope name has "
+                                 "to match the following pattern: %s"
+                                 % (name, _VALID_OP_NAME.pattern))
+            else:
+                _remember_valid(name)
+        self._old = g._name_stack
+        if not name:
+            new, returned = "", ""
+        elif name[-1] == "/":
+            new, returned = name[:-1], name
+        else:
+            new = g.unique_name(name)
+            returned = new + "/"
+        g._name_stack = new
+        return returned
+
+    def __exit__(self, *exc: Any) -> None:
+        old, self._old = self._old, _OUTSIDE
+        if old is not _OUTSIDE:
+            self._graph._name_stack = old
+
+    def __del__(self) -> None:
+        _leave_when_collected(self)
 
 
 class GraphKeys:
@@ -101,6 +219,7 @@ class Graph:
         self._recorders: list = []  # GradientTapes recording op creation
         self._unfeedable: set = set()  # tensors ``prevent_feeding`` marked
         self._unfetchable: set = set()  # ops ``prevent_fetching`` marked
+        self._mark_watchers: Any = weakref.WeakSet()  # sessions told when the marks change
 
     # --- default graph --------------------------------------------------------
     def as_default(self) -> contextlib.AbstractContextManager:
@@ -149,6 +268,7 @@ class Graph:
     def prevent_feeding(self, tensor: Any) -> None:
         """Mark ``tensor`` as not feedable (``tf.Graph.prevent_feeding``)."""
         self._unfeedable.add(tensor)
+        self._marks_changed()
 
     def is_feedable(self, tensor: Any) -> bool:
         """False if ``prevent_feeding`` marked ``tensor``."""
@@ -157,10 +277,17 @@ class Graph:
     def prevent_fetching(self, op: Any) -> None:
         """Mark ``op`` (and its outputs) as not fetchable (``tf.Graph.prevent_fetching``)."""
         self._unfetchable.add(op)
+        self._marks_changed()
+
+    def _marks_changed(self) -> None:
+        """Sessions check the marks once per feed key and fetch structure: make
+        them check again."""
+        for sess in list(self._mark_watchers):
+            sess._graph_marks_changed()
 
     def is_fetchable(self, tensor_or_op: Any) -> bool:
         """False if ``prevent_fetching`` marked the op (of the tensor)."""
-        from graphflow.framework.operation import Tensor
+        Tensor = _op_classes()[1]
         op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
         return op not in self._unfetchable
 
@@ -184,9 +311,10 @@ class Graph:
     # --- ops --------------------------------------------------------------------
     def _add_op(self, op: Any) -> None:
         with self._lock:
-            self._check_not_finalized()
+            if self._finalized:
+                self._check_not_finalized()
             self._ops.append(op)
-            self._by_name[op.name] = op
+            self._by_name[op._name] = op
             self._version = len(self._ops)
             for ctl in self._control_stack:
                 ctl.seen.add(op)
@@ -214,7 +342,7 @@ class Graph:
     def as_graph_element(self, obj: Any, allow_tensor: bool = True,
                          allow_operation: bool = True) -> Any:
         """Resolve a Tensor, Operation or name string to an element of this graph."""
-        from graphflow.framework.operation import Operation, Tensor
+        Operation, Tensor = _op_classes()
         conv = getattr(obj, "_as_graph_element", None)
         if conv is not None and not isinstance(obj, (Tensor, Operation)):
             obj = conv()
@@ -271,16 +399,17 @@ class Graph:
         if self._name_stack:
             name = self._name_stack + "/" + name
         key = name.lower()
-        i = self._names_in_use.get(key, 0)
+        in_use = self._names_in_use
+        i = in_use.get(key, 0)
         if mark_as_used:
-            self._names_in_use[key] = i + 1
+            in_use[key] = i + 1
         if i > 0:
             base_key = key
-            while key in self._names_in_use:
+            while key in in_use:
                 key = "%s_%d" % (base_key, i)
                 i += 1
             if mark_as_used:
-                self._names_in_use[key] = 1
+                in_use[key] = 1
             name = "%s_%d" % (name, i - 1)
         return name
 
@@ -288,44 +417,25 @@ class Graph:
         """The current name scope without a trailing slash ('' at the top)."""
         return self._name_stack
 
-    @contextlib.contextmanager
-    def name_scope(self, name: Optional[str]) -> Iterator[str]:
-        """Open a name scope (``tf.Graph.name_scope``); yields ``'scope/'``."""
-        if name:
-            if not isinstance(name, str):
-                name = str(name)
-            if self._name_stack:
-                if not _VALID_SCOPE_NAME.match(name):
-                    raise ValueError("'%s' is not a valid scope name. A scope name has to match "
-                                     "the following pattern: %s"
-                                     % (name, _VALID_SCOPE_NAME.pattern))
-            elif not _VALID_OP_NAME.match(name):
-                raise ValueError("'%s' is not a valid root scope name. A root scope name has to "
-                                 "match the following pattern: %s"
-                                 % (name, _VALID_OP_NAME.pattern))
-        old = self._name_stack
-        if not name:
-            new, returned = "", ""
-        elif name[-1] == "/":
-            new, returned = name[:-1], name
-        else:
-            new = self.unique_name(name)
-            returned = new + "/"
-        self._name_stack = new
-        try:
-            yield returned
-        finally:
-            self._name_stack = old
+    def name_scope(self, name: Optional[str]) -> "_NameScope":
+        """Open a name scope (``tf.Graph.name_scope``); yields ``'scope/'``.
+
+        A name ending in ``/`` re-enters that exact scope; None or '' goes to
+        the top level; any other name is made unique (``name_1`` ...).
+        """
+        if name and not isinstance(name, str):
+            name = str(name)
+        return _NameScope(self, name)
 
     def _op_name(self, name: str) -> str:
         """The final name for a new op given its requested (base) name."""
-        if name.endswith("/"):
+        if name[-1:] == "/":
             full = name[:-1]
         else:
             full = self.unique_name(name)
-        if not _VALID_OP_NAME.match(full):
-            raise ValueError("'%s' is not a valid node name. Accepted names conform to Regex "
-                             "/%s/." % (full, _VALID_OP_NAME.pattern))
+        if not _VALID_OP_NAME.match(full):  # op names are mostly new: no cache
+            raise ValueError("'%s' is not a valid node name. Accepted names conform to "
+                             "Regex /%s/." % (full, _VALID_OP_NAME.pattern))
         if full in self._by_name:
             raise ValueError("Cannot add op with name %s as that name is already used" % full)
         return full
@@ -333,7 +443,8 @@ class Graph:
     # --- collections ---------------------------------------------------------------
     def add_to_collection(self, name: str, value: Any) -> None:
         """Append ``value`` to collection ``name`` (``tf.add_to_collection``)."""
-        self._check_not_finalized("adding to collection %r" % (name,))
+        if self._finalized:
+            self._check_not_finalized("adding to collection %r" % (name,))
         with self._lock:
             self._collections.setdefault(name, []).append(value)
 
@@ -369,9 +480,9 @@ class Graph:
     # --- control dependencies -----------------------------------------------------
     def control_dependencies(self, control_inputs: Optional[list]) -> _ControlDependencies:
         """Ops created in the block get ``control_inputs`` as control inputs."""
-        from graphflow.framework.operation import Operation, Tensor
         if control_inputs is None:
             return _ControlDependencies(self, None)
+        Operation, Tensor = _op_classes()
         current = set()
         for ctl in self._control_stack:
             current.update(ctl.control_inputs)
@@ -389,13 +500,17 @@ class Graph:
         return _ControlDependencies(self, ops)
 
     def _control_inputs_for(self, input_ops: list) -> list:
+        """Control inputs of a new op with data inputs from ``input_ops``: those of
+        every enclosing ``control_dependencies`` block, except blocks in which an
+        input op was created (it already waits for them) and ops already inputs."""
         ret: list = []
-        input_set = set(input_ops)
+        skip = set(input_ops)  # ops that need no control edge (inputs, or already added)
         for ctl in self._control_stack:
             if any(op in ctl.seen for op in input_ops):
                 continue
             for c in ctl.control_inputs:
-                if c not in input_set and c not in ret:
+                if c not in skip:
+                    skip.add(c)
                     ret.append(c)
         return ret
 
@@ -420,21 +535,9 @@ class Graph:
                 dev = d
         return dev
 
-    @contextlib.contextmanager
-    def colocate_with(self, op: Any, ignore_existing: bool = False) -> Iterator[None]:
+    def colocate_with(self, op: Any, ignore_existing: bool = False) -> "_Colocation":
         """Record ``_class=['loc:@<op>']`` on ops created inside."""
-        from graphflow.framework.operation import Operation
-        if op is not None and not isinstance(op, Operation):
-            op = getattr(op, "op", op)
-        if ignore_existing:
-            saved, self._colocation_stack = self._colocation_stack, []
-        self._colocation_stack.append(op)
-        try:
-            yield
-        finally:
-            self._colocation_stack.pop()
-            if ignore_existing:
-                self._colocation_stack = saved
+        return _Colocation(self, op, ignore_existing)
 
     @contextlib.contextmanager
     def gradient_override_map(self, op_type_map: dict) -> Iterator[None]:
@@ -458,16 +561,40 @@ class _DefaultGraphStack(threading.local):
     def __init__(self) -> None:
         self.stack: list = []
 
-    @contextlib.contextmanager
-    def get_controller(self, graph: Graph) -> Iterator[Graph]:
-        self.stack.append(graph)
-        try:
-            yield graph
-        finally:
-            if self.stack and self.stack[-1] is graph:
-                self.stack.pop()
-            elif graph in self.stack:
-                self.stack.remove(graph)
+    def get_controller(self, graph: Graph) -> "_GraphController":
+        return _GraphController(self, graph)
+
+
+class _GraphController:
+    """``with graph.as_default():`` pushes ``graph`` on the calling thread's stack
+    (a class rather than a generator: it is entered for many ops)."""
+
+    __slots__ = ("_stacks", "_graph", "_inside")
+
+    def __init__(self, stacks: _DefaultGraphStack, graph: Graph) -> None:
+        self._stacks = stacks
+        self._graph = graph
+        self._inside = False
+
+    def __enter__(self) -> Graph:
+        self._stacks.stack.append(self._graph)
+        self._inside = True
+        return self._graph
+
+    def __exit__(self, *exc: Any) -> None:
+        if not self._inside:
+            return
+        self._inside = False
+        stack, graph = self._stacks.stack, self._graph
+        if stack and stack[-1] is graph:
+            stack.pop()
+        elif graph in stack:
+            stack.remove(graph)
+
+    def __del__(self) -> None:
+        # Dropped while inside (e.g. a variable_scope entered by hand and never
+        # left): leave when garbage collected, as the generator-based one did.
+        _leave_when_collected(self)
 
 
 _default_graph_stack = _DefaultGraphStack()
@@ -558,16 +685,16 @@ class name_scope:  # noqa: N801  (TF's name)
         return self._name
 
     def __enter__(self) -> str:
-        g = get_default_graph()
+        default = get_default_graph()
+        g = default
         if self._values:
-            from graphflow.framework.operation import graph_of
-            g = graph_of(self._values) or g
+            g = _graph_of(self._values) or g
         if self._name is None and self._values is not None:
             raise ValueError("At least one of name (%s) and default_name (%s) must be "
                              "provided." % (self._name, self._default_name))
         # Only a graph taken from ``values`` is pushed (TF1): a plain name scope
         # leaves the default-graph stack alone.
-        self._graph_ctx = g.as_default() if g is not get_default_graph() else None
+        self._graph_ctx = g.as_default() if g is not default else None
         if self._graph_ctx is not None:
             self._graph_ctx.__enter__()
         self._ctx = g.name_scope(self._name)
@@ -582,6 +709,14 @@ class name_scope:  # noqa: N801  (TF's name)
         self._ctx.__exit__(*exc)
         if self._graph_ctx is not None:
             self._graph_ctx.__exit__(*exc)
+
+
+def _graph_of(values: Any) -> Any:
+    """``operation.graph_of`` (imported late: operation.py imports this module)."""
+    global _graph_of
+    from graphflow.framework.operation import graph_of
+    _graph_of = graph_of
+    return graph_of(values)
 
 
 def get_name_scope() -> str:

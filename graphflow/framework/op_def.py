@@ -225,25 +225,213 @@ def apply_op(op_type: str, *inputs: Any, name: Optional[str] = None, **attrs: An
     outs = op._outputs
     if not outs:
         return op
-    if len(outs) == 1 and op.op_def.output_count(op) == 1:
+    if len(outs) == 1 and op._op_def.output_count(op) == 1:
         return outs[0]
     return tuple(outs)
 
 
 def create_op(op_type: str, inputs: list, attrs: dict, name: Optional[str] = None) -> Operation:
     """Convert inputs, check dtypes, name the node, infer outputs, add to the graph."""
-    opdef = get_op_def(op_type)
+    opdef = _REGISTRY.get(op_type) or get_op_def(op_type)
     names = opdef.inputs
     if len(inputs) != len(names):
         raise TypeError("%s takes %d inputs (%s), got %d" % (
             op_type, len(names), ", ".join(n.lstrip("*") for n in names), len(inputs)))
+    g = _tensor_inputs_graph(names, inputs)
+    if g is not None:  # fast path: every input is a Tensor (list inputs: lists of them)
+        if g is False:
+            g = graph_mod.get_default_graph()
+        group_t = _check_tensor_inputs(opdef, inputs, attrs) if inputs else None
+        for v in inputs:
+            if type(v) is list:
+                structure = tuple(len(v) if type(v) is list else None for v in inputs)
+                flat = [t for v in inputs for t in (v if type(v) is list else (v,))]
+                break
+        else:
+            structure = _NO_LISTS[len(inputs)] if len(inputs) < 8 else (None,) * len(inputs)
+            flat = inputs
+        requested = name or op_type
+    else:
+        g, flat, structure, group_t, requested = _convert_all(opdef, inputs, attrs, name)
+    full_attrs = _full_attrs(opdef, op_type, attrs)
+    with g._lock:
+        if g._finalized:
+            scoped = requested[:-1] if requested.endswith("/") else "/".join(
+                s for s in (g._name_stack, requested) if s)
+            g._check_not_finalized("adding op '%s' of type %s" % (scoped, op_type))
+        op_name = g._op_name(requested)
+        control = []
+        for ctl in g._control_stack:  # any block with control inputs?
+            if ctl.control_inputs:
+                control = g._control_inputs_for(list({t._op: None for t in flat}))
+                break
+        op = Operation(g, opdef, op_name, flat, control, full_attrs)
+        op._input_structure = structure
+        if group_t is not None and "T" not in full_attrs:
+            full_attrs["T"] = group_t
+        if g._device_stack:
+            op._device = g._current_device(op)
+        if g._colocation_stack and g._colocation_stack[-1] is not None:
+            full_attrs["_class"] = ["loc:@" + g._colocation_stack[-1].name]
+        if g._gradient_override_map:
+            op._gradient_type = g._gradient_override_map.get(op_type)
+        outs = opdef.infer(op)
+        if len(outs) == 1:
+            op._outputs = [Tensor(op, 0, outs[0][0], outs[0][1])]
+        else:
+            op._outputs = [Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(outs)]
+        for t in flat:
+            t._consumers.append(op)
+        for c in control:
+            c._control_outputs.append(op)
+        # Graph._add_op, inlined (the lock is held)
+        ops = g._ops
+        ops.append(op)
+        g._by_name[op_name] = op
+        g._version = len(ops)
+        for ctl in g._control_stack:
+            ctl.seen.add(op)
+        for rec in g._recorders:
+            rec._record(op)
+    return op
+
+
+_NO_LISTS = [(None,) * n for n in range(8)]  # shared ``_input_structure`` tuples
+
+
+def _tensor_inputs_graph(names: tuple, inputs: list) -> Any:
+    """The graph of ``inputs`` when each is a Tensor, or for a list input
+    (``*name``) a list of Tensors, all of one graph; False when there are no
+    tensors at all; else None (the general conversion path)."""
+    g = False
+    for n, v in zip(names, inputs):
+        if type(v) is Tensor:
+            vg = v._op._graph
+        elif type(v) is list and n[0] == "*":
+            for t in v:
+                if type(t) is not Tensor:
+                    return None
+                vg = t._op._graph
+                if g is False:
+                    g = vg
+                elif vg is not g:
+                    return None
+            continue
+        else:
+            return None
+        if g is False:
+            g = vg
+        elif vg is not g:
+            return None
+    return g
+
+
+_SIMPLE: dict = {}  # opdef -> (inputs, ref_inputs, same_dtype, allowed, ids of allowed or None)
+
+
+def _simple_signature(opdef: type) -> Any:
+    """For an op whose inputs all share ``T`` and none is a list: the ids of its
+    allowed dtypes (``()`` for any), else None. Cached per OpDef and recomputed
+    if one of the fields it depends on is replaced."""
+    hit = _SIMPLE.get(opdef)
+    if hit is not None and hit[0] is opdef.inputs and hit[1] is opdef.ref_inputs \
+            and hit[2] is opdef.same_dtype and hit[3] is opdef.allowed:
+        return hit[4]
+    simple = opdef.same_dtype is None and not any(n[0] == "*" for n in opdef.inputs)
+    ids = None
+    if simple:
+        ids = () if opdef.allowed is None else frozenset(id(d) for d in opdef.allowed)
+    _SIMPLE[opdef] = (opdef.inputs, opdef.ref_inputs, opdef.same_dtype, opdef.allowed, ids)
+    return ids
+
+
+def _check_tensor_inputs(opdef: type, inputs: list, attrs: dict) -> Any:
+    """``_convert_inputs`` for inputs that already are Tensors (lists of them for
+    list inputs): the same checks and errors, no conversion. Returns the dtype
+    of the first tensor of the shared group (the ``T`` attr unless given)."""
+    allowed_ids = _simple_signature(opdef)
+    if allowed_ids is not None and "T" not in attrs:
+        # common case: every input is in the group; all checks pass on identity
+        dt = inputs[0]._dtype._base
+        for t in inputs:
+            if t._dtype._base is not dt:
+                break
+        else:
+            refs = opdef.ref_inputs
+            if (not refs or all(inputs[i]._dtype._ref for i in refs)) \
+                    and (not allowed_ids or id(dt) in allowed_ids):
+                return dt
+    names = opdef.inputs
+    group = opdef.same_dtype if opdef.same_dtype is not None else names
+    first_dtype = None
+    for n, v in zip(names, inputs):
+        if n in group:
+            if type(v) is list:
+                if not v:
+                    continue
+                v = v[0]
+            first_dtype = v._dtype._base
+            break
+    group_dtype = attrs.get("T")
+    if group_dtype is None:
+        group_dtype = first_dtype
+    first_name = None
+    ref_inputs = opdef.ref_inputs
+    allowed = opdef.allowed
+    for i, (n, v) in enumerate(zip(names, inputs)):
+        in_group = n in group
+        if n[0] == "*":
+            n = n[1:]
+            if type(v) is not list:
+                raise TypeError("Expected list for '%s' argument to '%s' Op, not %s."
+                                % (n, opdef.op_type, v))
+            ts = v
+        else:
+            ts = (v,)
+        if i in ref_inputs:
+            for t in ts:
+                if not t._dtype._ref:
+                    raise TypeError("'%s' Op requires that input '%s' be a mutable tensor "
+                                    "(e.g.: a tf.Variable)" % (opdef.op_type, n))
+        if not in_group:
+            continue
+        for t in ts:
+            dt = t._dtype._base
+            if dt is not group_dtype and dt != group_dtype:
+                raise TypeError("Input '%s' of '%s' Op has type %s that does not match type %s "
+                                "of argument '%s'." % (n, opdef.op_type, dt.name,
+                                                       group_dtype.name, first_name))
+        if first_name is None:
+            first_name = n
+        if allowed is not None and ts:
+            dt = ts[0]._dtype._base
+            if not _dtype_in(dt, allowed):
+                raise TypeError("Value passed to parameter '%s' has DataType %s not in list of "
+                                "allowed values: %s" % (n, dt.name, ", ".join(
+                                    d.name for d in allowed)))
+    return first_dtype
+
+
+def _dtype_in(dt: Any, allowed: tuple) -> bool:
+    """``dt in allowed``, by identity first (DType equality is slower)."""
+    for a in allowed:
+        if a is dt:
+            return True
+    return dt in allowed
+
+
+def _convert_all(opdef: type, inputs: list, attrs: dict, name: Optional[str]) -> tuple:
+    """The general input path: Python values become constants, lists stay lists.
+
+    Returns (graph, flat input tensors, input structure, group dtype, requested name).
+    """
     flat_graph_values = []
     for v in inputs:
         for x in (v if isinstance(v, (list, tuple)) else [v]):
             if isinstance(x, (Tensor, Operation)):
                 flat_graph_values.append(x)
     g = _graph_for(flat_graph_values)
-    requested = name or op_type
+    requested = name or opdef.op_type
     with g.as_default():
         if any(not _is_graph_value(x) for v in inputs
                for x in (v if isinstance(v, (list, tuple)) else [v])):
@@ -257,6 +445,18 @@ def create_op(op_type: str, inputs: list, attrs: dict, name: Optional[str] = Non
     for v in converted:
         flat.extend(v if isinstance(v, list) else [v])
     g = _graph_for(flat) if flat else g
+    structure = tuple(len(v) if isinstance(v, list) else None for v in converted)
+    return g, flat, structure, _group_dtype(opdef, converted), requested
+
+
+def _full_attrs(opdef: type, op_type: str, attrs: dict) -> dict:
+    """The op's attrs: the declared ones (defaults filled in) plus ``T`` and ``_*``."""
+    if not attrs:  # common: no attrs passed; none may be required
+        full_attrs = dict(opdef.attrs)
+        for k, v in full_attrs.items():
+            if v is REQUIRED:
+                raise TypeError("%s requires attr '%s'" % (op_type, k))
+        return full_attrs
     full_attrs = {}
     for k, default in opdef.attrs.items():
         if k in attrs:
@@ -271,31 +471,7 @@ def create_op(op_type: str, inputs: list, attrs: dict, name: Optional[str] = Non
                 full_attrs[k] = v
             else:
                 raise TypeError("%s got an unexpected attr '%s'" % (op_type, k))
-    with g._lock:
-        if g._finalized:
-            scoped = requested[:-1] if requested.endswith("/") else "/".join(
-                s for s in (g._name_stack, requested) if s)
-            g._check_not_finalized("adding op '%s' of type %s" % (scoped, op_type))
-        with g.as_default():
-            op_name = g._op_name(requested)
-        control = g._control_inputs_for(list({t.op: None for t in flat}))
-        op = Operation(g, opdef, op_name, flat, control, full_attrs)
-        op._input_structure = [len(v) if isinstance(v, list) else None for v in converted]
-        group_t = _group_dtype(opdef, converted)
-        if group_t is not None and "T" not in full_attrs:
-            full_attrs["T"] = group_t
-        op._device = g._current_device(op)
-        if g._colocation_stack and g._colocation_stack[-1] is not None:
-            full_attrs["_class"] = ["loc:@" + g._colocation_stack[-1].name]
-        op._gradient_type = g._gradient_override_map.get(op_type)
-        outs = opdef.infer(op)
-        op._outputs = [Tensor(op, i, dt, sh) for i, (dt, sh) in enumerate(outs)]
-        for t in flat:
-            t._consumers.append(op)
-        for c in control:
-            c._control_outputs.append(op)
-        g._add_op(op)
-    return op
+    return full_attrs
 
 
 def _group_dtype(opdef: type, converted: list) -> Any:

@@ -5,14 +5,18 @@ Operators dispatch through ``_OPERATORS``, filled by ``ops.math_ops`` and
 """
 from __future__ import annotations
 
+import linecache
+import sys
 import traceback
 from typing import Any, Callable, Optional
 
 
 from graphflow import dtypes as _dtypes
+from graphflow.framework.graph import Graph as _Graph
 from graphflow.framework.tensor_shape import TensorShape, as_shape
 
 _OPERATORS: dict = {}
+_DType = _dtypes.DType
 
 
 def register_operator(name: str, fn: Callable) -> None:
@@ -36,7 +40,8 @@ class Operation:
         self._outputs: list = []
         self._control_outputs: list = []
         self._id = len(graph._ops)
-        self._traceback = traceback.extract_stack(limit=12)[:-3]
+        self._stack = _capture_stack(_STACK_SKIP)
+        self._traceback: Optional[traceback.StackSummary] = None
         self._gradient_type: Optional[str] = None
 
     # --- TF API ---------------------------------------------------------------
@@ -81,8 +86,16 @@ class Operation:
         return self._op_def
 
     @property
-    def traceback(self) -> list:
-        """The Python stack where the op was built (for error messages)."""
+    def traceback(self) -> traceback.StackSummary:
+        """The Python stack where the op was built, outermost frame first.
+
+        A ``traceback.StackSummary`` of up to 9 ``FrameSummary`` entries
+        ``(filename, lineno, name, line)`` ending at the call that built the
+        op (``tf.Operation.traceback``). Only code objects and line numbers are
+        recorded at creation; the summary is built on first access.
+        """
+        if self._traceback is None:
+            self._traceback = _format_stack(self._stack)
         return self._traceback
 
     @property
@@ -130,6 +143,66 @@ class Operation:
         lines += ['input: "%s"' % _input_name(t) for t in self._inputs]
         lines += ['input: "^%s"' % c.name for c in self._control_inputs]
         return "\n".join(lines)
+
+
+# Frames above Operation.__init__ not recorded (it, create_op, apply_op); then
+# at most _STACK_LIMIT frames, as ``traceback.extract_stack(limit=12)[:-3]`` did.
+_STACK_SKIP = 3
+_STACK_LIMIT = 9  # fixed by the unrolling in _capture_stack
+
+
+def _capture_stack(skip: int) -> tuple:
+    """The stack from ``skip`` frames above the caller, innermost first, as a flat
+    tuple ``(code, lasti, code, lasti, ...)`` of at most ``_STACK_LIMIT`` frames:
+    ~0.5 us, keeps no frame alive.
+
+    Line numbers are derived from the instruction offsets when the traceback
+    is formatted (``_line_of``). Unrolled: no loop, no call, no exception.
+    """
+    try:
+        f0 = sys._getframe(skip + 1)
+    except ValueError:
+        return ()
+    f1 = f0.f_back
+    f2 = f1.f_back if f1 is not None else None
+    f3 = f2.f_back if f2 is not None else None
+    f4 = f3.f_back if f3 is not None else None
+    f5 = f4.f_back if f4 is not None else None
+    f6 = f5.f_back if f5 is not None else None
+    f7 = f6.f_back if f6 is not None else None
+    f8 = f7.f_back if f7 is not None else None
+    if f8 is not None:
+        return (f0.f_code, f0.f_lasti, f1.f_code, f1.f_lasti, f2.f_code, f2.f_lasti,
+                f3.f_code, f3.f_lasti, f4.f_code, f4.f_lasti, f5.f_code, f5.f_lasti,
+                f6.f_code, f6.f_lasti, f7.f_code, f7.f_lasti, f8.f_code, f8.f_lasti)
+    out: list = []
+    for f in (f0, f1, f2, f3, f4, f5, f6, f7):  # a shallower stack
+        if f is None:
+            break
+        out += (f.f_code, f.f_lasti)
+    return tuple(out)
+
+
+def _line_of(code: Any, lasti: int) -> Optional[int]:
+    """The source line of instruction offset ``lasti`` in ``code`` (what a live
+    frame reports as ``f_lineno``)."""
+    for start, end, line in code.co_lines():
+        if start <= lasti < end:
+            return line
+    return code.co_firstlineno
+
+
+def _format_stack(stack: tuple) -> traceback.StackSummary:
+    """A ``StackSummary`` (outermost first) of a stack from ``_capture_stack``,
+    with source lines looked up now (as ``traceback.extract_stack`` does)."""
+    frames = [traceback.FrameSummary(stack[i].co_filename, _line_of(stack[i], stack[i + 1]),
+                                     stack[i].co_name, lookup_line=False)
+              for i in range(len(stack) - 2, -1, -2)]
+    for filename in {f.filename for f in frames}:
+        linecache.checkcache(filename)
+    for f in frames:
+        f.line  # noqa: B018  (loads the source line)
+    return traceback.StackSummary.from_list(frames)
 
 
 _NO_SESSION = {
@@ -181,8 +254,8 @@ class Tensor:
     def __init__(self, op: Operation, value_index: int, dtype: Any, shape: Any) -> None:
         self._op = op
         self._value_index = value_index
-        self._dtype = _dtypes.as_dtype(dtype)
-        self._shape = as_shape(shape)
+        self._dtype = dtype if type(dtype) is _DType else _dtypes.as_dtype(dtype)
+        self._shape = shape if type(shape) is TensorShape else as_shape(shape)
         self._consumers: list = []
 
     @property
@@ -227,6 +300,8 @@ class Tensor:
     def set_shape(self, shape: Any) -> None:
         """Refine the static shape; ValueError when incompatible."""
         shape = as_shape(shape)
+        if shape._dims == self._shape._dims:
+            return
         if not self._shape.is_compatible_with(shape):
             raise ValueError("Tensor's shape %s is not compatible with supplied shape %s"
                              % (self._shape, shape))
@@ -333,6 +408,8 @@ def convert_to_tensor(value: Any, dtype: Any = None, name: Optional[str] = None,
                       preferred_dtype: Any = None, as_ref: bool = False,
                       dtype_hint: Any = None) -> Tensor:
     """Turn a Tensor, Variable, IndexedSlices or Python/numpy value into a Tensor."""
+    if type(value) is Tensor and dtype is None and not value._dtype._ref:
+        return value  # the common case, decided without the checks below
     preferred_dtype = preferred_dtype or dtype_hint
     if isinstance(value, Tensor):
         if dtype is not None:
@@ -373,16 +450,17 @@ def is_tensor(x: Any) -> bool:
 
 def graph_of(values: Any) -> Any:
     """The graph of the first graph element found in (nested) ``values``."""
+    if type(values) is Tensor:
+        return values._op._graph
     if isinstance(values, (list, tuple)):
         for v in values:
-            g = graph_of(v)
+            g = v._op._graph if type(v) is Tensor else graph_of(v)
             if g is not None:
                 return g
         return None
     if isinstance(values, (Tensor, Operation)):
         return values.graph
     g = getattr(values, "graph", None)
-    from graphflow.framework.graph import Graph
-    return g if isinstance(g, Graph) else None
+    return g if isinstance(g, _Graph) else None
 
 

@@ -46,6 +46,9 @@ def _dim(value: Any) -> Optional[int]:
     return v
 
 
+_PLAIN_TYPES = frozenset((int, type(None)))
+
+
 class TensorShape:
     """Static shape of a tensor (same as ``tf.TensorShape``)."""
 
@@ -59,7 +62,12 @@ class TensorShape:
         elif isinstance(dims, (int, Dimension)) and not isinstance(dims, bool):
             self._dims = (_dim(dims),)
         else:
-            self._dims = tuple(_dim(d) for d in dims)
+            t = tuple(dims)
+            # fast path: non-negative Python ints and None need no conversion
+            plain = _PLAIN_TYPES.issuperset(map(type, t))
+            if plain and t:
+                plain = min(t) >= 0 if None not in t else all(d is None or d >= 0 for d in t)
+            self._dims = t if plain else tuple(_dim(d) for d in t)
 
     # --- queries ------------------------------------------------------------
     @property
@@ -100,7 +108,7 @@ class TensorShape:
     def is_compatible_with(self, other: Any) -> bool:
         """True if some fully defined shape matches both (unknowns match anything)."""
         other = as_shape(other)
-        if self._dims is None or other._dims is None:
+        if self._dims is None or other._dims is None or self._dims == other._dims:
             return True
         if len(self._dims) != len(other._dims):
             return False
@@ -111,7 +119,7 @@ class TensorShape:
         other = as_shape(other)
         if self._dims is None:
             return other
-        if other._dims is None:
+        if other._dims is None or self._dims == other._dims:
             return self
         if not self.is_compatible_with(other):
             raise ValueError("Shapes %s and %s are not compatible" % (self, other))
@@ -259,6 +267,8 @@ def broadcast_shapes(a: TensorShape, b: TensorShape) -> Optional[TensorShape]:
     """Static numpy-style broadcast of two shapes; None when incompatible."""
     if a._dims is None or b._dims is None:
         return TensorShape(None)
+    if a._dims == b._dims:
+        return a
     x, y = list(a._dims), list(b._dims)
     n = max(len(x), len(y))
     x = [1] * (n - len(x)) + x

@@ -73,6 +73,7 @@ class Binding(NamedTuple):
     out_shape: tuple
     size: int
     extra: tuple  # (shape, stride vectors of the b inputs) or ()
+    inplace: bool = False  # the kernel writes output q into input j (bind(inplace=(j, q)))
 
 
 class FusedLauncher:
@@ -98,10 +99,17 @@ class FusedLauncher:
         self.check = check
         self._bindings: dict = {}
 
-    def bind(self, shapes: Sequence[tuple], parallel: Optional[bool] = None) -> Binding:
-        """Kernel and call arguments for inputs of ``shapes`` (cached per shapes)."""
+    def bind(self, shapes: Sequence[tuple], parallel: Optional[bool] = None,
+             inplace: Optional[tuple] = None) -> Binding:
+        """Kernel and call arguments for inputs of ``shapes`` (cached per shapes).
+
+        ``inplace = (j, q)``: prefer the kernel writing output ``q`` into
+        input ``j`` (``Binding.inplace`` says whether it is; the kernel then
+        takes no array for output ``q``). Key ``(shapes, parallel)``, or
+        ``(shapes, parallel, inplace)``.
+        """
         shapes = tuple(tuple(s) for s in shapes)
-        key = (shapes, parallel)
+        key = (shapes, parallel) if inplace is None else (shapes, parallel, inplace)
         b = self._bindings.get(key)
         if b is not None:
             return b
@@ -123,10 +131,12 @@ class FusedLauncher:
             pats[p] = "b" if st_of[p][-1] else "c"
         if parallel is None:
             parallel = size >= PARALLEL_MIN_SIZE
-        fk = fused_kernel(self.nodes, "".join(pats), self.outputs, self.dtype, parallel)
+        fk = fused_kernel(self.nodes, "".join(pats), self.outputs, self.dtype, parallel,
+                          inplace if inplace is not None and size else None)
         used = [st_of[p] for p in fk.in_order if p in st_of]
         extra = (shape, *used) if used else ()
-        b = Binding(fk.kernel, fk.in_order, fk.out_order, out_shape, size, extra)
+        b = Binding(fk.kernel, fk.in_order, fk.out_order, out_shape, size, extra,
+                    fk.inplace is not None)
         self._bindings[key] = b
         return b
 

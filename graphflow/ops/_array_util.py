@@ -98,8 +98,8 @@ def rank_error(op: Operation, want: int, got: int, at_least: bool = False) -> Va
 
 def check_index_dtype(op: Operation, index: int, name: str) -> None:
     """TypeError unless input ``index`` is int32/int64 (TF's ``Tindex`` rule)."""
-    dt = op.inputs[index].dtype.base_dtype
-    if dt not in INDEX_DTYPES:
+    dt = op._inputs[index]._dtype._base
+    if dt is not INDEX_DTYPES[0] and dt not in INDEX_DTYPES:
         raise TypeError("Value passed to parameter '%s' has DataType %s not in list of allowed "
                         "values: int32, int64" % (name, dt.name))
 

@@ -71,16 +71,16 @@ class AccumulateNV2(OpDef):
         """
         dt = op.outputs[0].dtype.base_dtype.np
         static = op.outputs[0].shape
-        name = op.name
+        name, op_type = op.name, op.type  # also used for AddN (compiler/accumulate.py)
         numba_ok = np.dtype(dt).kind in _NUMBA_KINDS and np.dtype(dt) != np.float16
 
         def add(acc: Optional[np.ndarray], x: Any) -> np.ndarray:
             x = np.asarray(x)
             if acc is None:
                 if not static.is_compatible_with(x.shape):
-                    raise KernelError(InvalidArgumentError, "Input of AccumulateNV2 %s has shape "
+                    raise KernelError(InvalidArgumentError, "Input of %s %s has shape "
                                       "%s, which is incompatible with the op's shape %s"
-                                      % (name, list(x.shape), static))
+                                      % (op_type, name, list(x.shape), static))
                 acc = np.empty(x.shape, dtype=dt)
                 if numba_ok and x.dtype == dt:
                     K.copy_into(acc.reshape(-1), np.ascontiguousarray(x).reshape(-1))

@@ -52,6 +52,9 @@ def _reduce_sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def _to_numpy(value: Any, dtype: Any, name: str) -> np.ndarray:
     """Convert a Python/numpy value to an array of ``dtype`` (TF's checks)."""
     dt = dtypes.as_dtype(dtype) if dtype is not None else dtypes.infer_dtype(value)
+    fast = _to_numpy_fast(value, dt)
+    if fast is not None:
+        return fast
     if dt is dtypes.string:
         arr = np.asarray(value, dtype=object)
         flat = [v.encode() if isinstance(v, str) else v for v in arr.reshape(-1)]
@@ -77,6 +80,39 @@ def _to_numpy(value: Any, dtype: Any, name: str) -> np.ndarray:
         raise TypeError("Expected %s, got %r of type '%s' instead." % (
             dt.name, value, type(value).__name__))
     return np.array(src, dtype=dt.np)
+
+
+_SHORT_LIST = 64
+_I64_MIN, _I64_MAX = -2 ** 63, 2 ** 63 - 1  # beyond: numpy makes an object array
+
+
+def _to_numpy_fast(value: Any, dt: Any) -> Optional[np.ndarray]:
+    """``_to_numpy`` for the values gradients and shape arguments build all the
+    time (a Python float/int for a float dtype, Python ints or a short list of
+    them for an int dtype), with the same results and checks; None otherwise."""
+    tv = type(value)
+    if (tv is np.ndarray or isinstance(value, np.generic)) and value.dtype is dt.np \
+            and value.dtype.kind in "biufc":
+        return np.array(value)  # already the wanted numeric dtype: a copy, as below
+    if tv is float or tv is int and _I64_MIN <= value <= _I64_MAX:
+        if dt.is_floating or dt.is_complex:
+            return np.array(value, dtype=dt.np)
+        if tv is int and dt.is_integer:
+            info = np.iinfo(dt.np)
+            if value < info.min or value > info.max:
+                raise TypeError("Value out of range for %s: %r" % (dt.name, value))
+            return np.array(value, dtype=dt.np)
+        return None
+    if tv is list and 0 < len(value) <= _SHORT_LIST and dt.is_integer \
+            and all(type(v) is int for v in value):
+        lo, hi = min(value), max(value)
+        if lo < _I64_MIN or hi > _I64_MAX:
+            return None
+        info = np.iinfo(dt.np)
+        if lo < info.min or hi > info.max:
+            raise TypeError("Value out of range for %s: %r" % (dt.name, value))
+        return np.array(value, dtype=dt.np)
+    return None
 
 
 @register_op

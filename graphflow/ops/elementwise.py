@@ -50,9 +50,10 @@ SIGNED_NUMERIC = FLOATS + (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64
 
 def broadcast_rule(op: Operation) -> TensorShape:
     """Static broadcast of the op's inputs with TF's error message."""
-    shape = op.inputs[0].shape
-    for t in op.inputs[1:]:
-        out = broadcast_shapes(shape, t.shape)
+    inputs = op._inputs
+    shape = inputs[0]._shape
+    for t in inputs[1:]:
+        out = broadcast_shapes(shape, t._shape)
         if out is None:
             raise ValueError(
                 "Dimensions must be equal, but are %s and %s for '{{node %s}} = %s[T=%s]"
@@ -88,7 +89,7 @@ class Elementwise(OpDef):
 
     @classmethod
     def infer(cls, op: Operation) -> list:
-        dt = cls.out_dtype or op.inputs[0].dtype.base_dtype
+        dt = cls.out_dtype or op._inputs[0]._dtype._base
         return [(dt, broadcast_rule(op))]
 
     @classmethod

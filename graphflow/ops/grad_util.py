@@ -13,8 +13,12 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+import numpy as np
+
+from graphflow.framework.op_def import apply_op
 from graphflow.framework.operation import Tensor, convert_to_tensor
 from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
+from graphflow.ops import array_ops  # (a partial module during a circular import is fine)
 
 
 def unbroadcast(grad: Any, x: Tensor, others: Optional[Sequence[Tensor]] = None) -> Any:
@@ -36,6 +40,9 @@ def unbroadcast(grad: Any, x: Tensor, others: Optional[Sequence[Tensor]] = None)
         return None
     if not isinstance(grad, Tensor):
         grad = convert_to_tensor(grad)  # e.g. IndexedSlices -> dense
+    gdims = grad.shape._dims
+    if gdims is not None and gdims == x.shape._dims and None not in gdims:
+        return grad  # already x's (fully known) shape: nothing was broadcast
     oshapes = None if others is None else [o.shape for o in others]
     axes = _static_axes(grad.shape, x.shape, oshapes)
     if axes is None:
@@ -43,15 +50,24 @@ def unbroadcast(grad: Any, x: Tensor, others: Optional[Sequence[Tensor]] = None)
     lead, ones = axes
     if not lead and not ones:
         return grad
-    from graphflow.ops import array_ops, reduction_ops
     if lead and ones and x.shape.is_fully_defined():
-        summed = reduction_ops.reduce_sum(grad, lead + ones, keepdims=False)
+        summed = _reduce_sum(grad, lead + ones, keepdims=False)
         return array_ops.reshape(summed, x.shape.as_list())
     if ones:
-        grad = reduction_ops.reduce_sum(grad, ones, keepdims=True)
+        grad = _reduce_sum(grad, ones, keepdims=True)
     if lead:
-        grad = reduction_ops.reduce_sum(grad, lead, keepdims=False)
+        grad = _reduce_sum(grad, lead, keepdims=False)
     return grad
+
+
+def _reduce_sum(grad: Tensor, axes: list, keepdims: bool) -> Tensor:
+    """``tf.reduce_sum(grad, axes, keepdims)`` for static axes: the same ops and
+    names (``Sum/reduction_indices`` Const, ``Sum``) as the public builder,
+    without its argument handling (a gradient pass builds thousands of them)."""
+    g = grad._op._graph
+    with g.as_default(), g.name_scope("Sum") as scope:
+        idx = array_ops.constant(np.asarray(axes, dtype=np.int32), name="reduction_indices")
+        return apply_op("Sum", grad, idx, name=scope, keep_dims=bool(keepdims))
 
 
 def _static_axes(gshape: TensorShape, xshape: TensorShape,

@@ -22,7 +22,10 @@ BLAS with the njit ``np.dot`` (scipy's separate OpenBLAS, a second 2-thread
 pool) cost 70 ms per pair of 256x784x512 products against 1.3 ms for numpy
 alone (numba-facts.md section 4), so the kernels use numpy only: ``np.dot`` for
 MatMul (transposes are passed to BLAS as strided views, no copies) and
-``np.matmul`` for batched products.
+``np.matmul`` for batched products. MatMul calls it through
+``kernels.blas.matmul``: one OpenBLAS thread per call, large products split
+in row blocks over graphflow's own threads (OpenBLAS's spinning threads
+collapse when a core is busy; see that module).
 """
 from __future__ import annotations
 
@@ -36,6 +39,7 @@ from graphflow.framework import graph as graph_mod
 from graphflow.framework.op_def import OpDef, apply_op, register_op
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor, register_operator
 from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
+from graphflow.kernels import blas
 from graphflow.ops import _array_util
 
 __all__ = ["matmul"]
@@ -100,7 +104,7 @@ class MatMul(OpDef):
     @classmethod
     def kernel(cls, op: Operation, ctx: Any) -> Any:
         ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
-        dot = np.dot
+        dot = blas.matmul  # row blocks over graphflow's threads (kernels/blas.py)
 
         def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             if not (ta or tb) and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:
@@ -114,7 +118,7 @@ class MatMul(OpDef):
             if x.shape[1] != y.shape[0]:
                 raise KernelError(InvalidArgumentError, "Matrix size-incompatible: In[0]: %s, "
                                   "In[1]: %s" % (_fmt(a.shape), _fmt(b.shape)))
-            return np.dot(x, y)
+            return dot(x, y)
         return run
 
     @classmethod

@@ -15,9 +15,9 @@ import numpy as np
 
 from graphflow import dtypes
 from graphflow.errors import InvalidArgumentError, KernelError
-from graphflow.framework.graph import name_scope
+from graphflow.framework.graph import control_dependencies, get_default_graph, name_scope
 from graphflow.framework.op_def import NOT_DIFFERENTIABLE, _is_graph_value, apply_op, register_op
-from graphflow.framework.operation import Tensor, convert_to_tensor, register_operator
+from graphflow.framework.operation import Tensor, convert_to_tensor, graph_of, register_operator
 from graphflow.ops import compare_ops
 from graphflow.ops.compare_ops import *  # noqa: F401,F403  (re-exported names)
 from graphflow.ops.compare_ops import cast, greater, greater_equal, less_equal
@@ -296,7 +296,6 @@ class Square(_Unary):
     @staticmethod
     def grad(op: Any, dy: Any) -> list:
         # as TF: the constant 2 waits for the incoming gradient (`<op>_grad/Const`, ctrl=[dy])
-        from graphflow.framework.graph import control_dependencies
         from graphflow.ops.array_ops import constant
         x = op.inputs[0]
         with control_dependencies([dy]):
@@ -380,8 +379,26 @@ class Tanh(_Unary):
 
     @staticmethod
     def grad(op: Any, dy: Any) -> list:
-        y = op.outputs[0]
-        return [multiply(dy, subtract(1, square(y)))]
+        # as TF 1.x: one TanhGrad(y, dy) op (`<op>_grad/TanhGrad`)
+        return [apply_op("TanhGrad", op.outputs[0], dy, name="TanhGrad")]
+
+
+@register_op
+class TanhGrad(Elementwise):
+    """``dy * (1 - y * y)``: the gradient of ``y = tanh(x)`` (TF's ``TanhGrad``)."""
+    inputs = ("y", "dy")
+    allowed = FLOATS
+    expr = "{1} * (T(1) - {0} * {0})"
+    reference = _errstate(lambda y, dy: dy * (1 - y * y))
+
+    @staticmethod
+    def grad(op: Any, g: Any) -> list:
+        # TF's _TanhGradGrad: d/dy = g * -2 * dy * y, d/d(dy) = TanhGrad(y, g); summed
+        # back to each input's shape when they were broadcast (TF requires equal shapes)
+        y, dy = op.inputs
+        with control_dependencies([g]):
+            return [unbroadcast(g * -2.0 * dy * y, y, [dy]),
+                    unbroadcast(apply_op("TanhGrad", y, g, name="TanhGrad"), dy, [y])]
 
 
 @register_op
@@ -393,8 +410,27 @@ class Sigmoid(_Unary):
 
     @staticmethod
     def grad(op: Any, dy: Any) -> list:
-        y = op.outputs[0]
-        return [multiply(dy, multiply(y, subtract(1, y)))]
+        # as TF 1.x: one SigmoidGrad(y, dy) op (`<op>_grad/SigmoidGrad`)
+        return [apply_op("SigmoidGrad", op.outputs[0], dy, name="SigmoidGrad")]
+
+
+@register_op
+class SigmoidGrad(Elementwise):
+    """``dy * y * (1 - y)``: the gradient of ``y = sigmoid(x)`` (TF's ``SigmoidGrad``)."""
+    inputs = ("y", "dy")
+    allowed = FLOATS
+    expr = "{1} * ({0} * (T(1) - {0}))"
+    reference = _errstate(lambda y, dy: dy * (y * (1 - y)))
+
+    @staticmethod
+    def grad(op: Any, g: Any) -> list:
+        # TF's _SigmoidGradGrad: gb = g * dy; d/dy = gb - 2 * gb * y,
+        # d/d(dy) = SigmoidGrad(y, g); summed back to broadcast inputs' shapes
+        y, dy = op.inputs
+        with control_dependencies([g]):
+            gb = g * dy
+            return [unbroadcast(gb - 2.0 * gb * y, y, [dy]),
+                    unbroadcast(apply_op("SigmoidGrad", y, g, name="SigmoidGrad"), dy, [y])]
 
 
 @register_op
@@ -460,6 +496,8 @@ class Reciprocal(_Unary):
 def _operands(x: Any, y: Any) -> tuple:
     """Convert two operands as TF's operator wrappers do: a Python value takes
     the other operand's dtype when it can, and its Const is named ``x``/``y``."""
+    if type(x) is Tensor and type(y) is Tensor and not x._dtype._ref and not y._dtype._ref:
+        return x, y  # nothing to convert
     if not _is_graph_value(x) and _is_graph_value(y):
         y = convert_to_tensor(y)
         return convert_to_tensor(x, preferred_dtype=y.dtype.base_dtype, name="x"), y
@@ -608,6 +646,11 @@ def round(x: Any, name: Optional[str] = None) -> Any:  # noqa: A001  (TF's name)
 def _operator(key: str, scope_name: str, build: Any) -> None:
     """Bind ``Tensor.__<key>__`` to ``build`` inside name scope ``scope_name`` (as TF)."""
     def apply(x: Any, y: Any) -> Any:
+        g = get_default_graph()
+        if graph_of((x, y)) in (g, None):  # tf.name_scope without its graph switch
+            with g.name_scope(scope_name) as scope:
+                x, y = _operands(x, y)
+                return build(x, y, name=scope)
         with name_scope(None, scope_name, [x, y]) as scope:
             x, y = _operands(x, y)
             return build(x, y, name=scope)

@@ -36,12 +36,12 @@ def _static_axes(op: Operation, index: int = 1) -> Optional[list]:
 
     Raises TF's shape-function ValueError for an axis outside ``[-rank, rank)``.
     """
-    val = constant_value(op.inputs[index])
-    rank = op.inputs[0].shape.ndims
+    val = constant_value(op._inputs[index])
+    rank = op._inputs[0]._shape.ndims
     if val is None or rank is None:
         return None
     out = []
-    for a in np.reshape(val, -1).tolist():
+    for a in (val.reshape(-1) if isinstance(val, np.ndarray) else np.reshape(val, -1)).tolist():
         if not -rank <= a < rank:
             err = _array_util.shape_error(
                 op, "Invalid reduction dimension %d for input with %d dimensions." % (a, rank))
@@ -54,8 +54,8 @@ def _static_axes(op: Operation, index: int = 1) -> Optional[list]:
 def _reduced_shape(op: Operation) -> TensorShape:
     """Static output shape of a reduction (TF's ReductionShape rule)."""
     _array_util.check_index_dtype(op, 1, "reduction_indices")
-    x, axis_t = op.inputs
-    keep = op.get_attr("keep_dims")
+    x, axis_t = op._inputs
+    keep = op._attrs["keep_dims"]
     if axis_t.shape.ndims is not None and axis_t.shape.ndims > 1:
         raise _array_util.shape_error(op, "Shape must be at most rank 1 but is rank %d"
                                       % axis_t.shape.ndims)
@@ -234,7 +234,7 @@ class _Reduce(OpDef):
 
     @classmethod
     def infer(cls, op: Operation) -> list:
-        return [(op.inputs[0].dtype.base_dtype, _reduced_shape(op))]
+        return [(op._inputs[0]._dtype._base, _reduced_shape(op))]
 
     @classmethod
     def kernel(cls, op: Operation, ctx: Any) -> Any:

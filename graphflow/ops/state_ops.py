@@ -35,18 +35,23 @@ def _merge_shapes(op: Operation, a: TensorShape, b: TensorShape) -> TensorShape:
         return b
     if b.ndims is None:
         return a
-    where = "for '{{node %s}} = %s(%s)' with input shapes: %s." % (
-        op.name, op.type, ", ".join(t.op.name for t in op.inputs),
-        ", ".join(t.shape.to_tf_string() for t in op.inputs))
+    if a == b:
+        return a
     if a.ndims != b.ndims:
         raise ValueError("Shapes must be equal rank, but are %d and %d %s"
-                         % (a.ndims, b.ndims, where))
+                         % (a.ndims, b.ndims, _where(op)))
     for i, (x, y) in enumerate(zip(a, b)):
         if x is not None and y is not None and x != y:
             raise ValueError("Dimension %d in both shapes must be equal, but are %d and %d. "
                              "Shapes are %s and %s. %s" % (i, x, y, a.to_tf_string(),
-                                                           b.to_tf_string(), where))
+                                                           b.to_tf_string(), _where(op)))
     return a.merge_with(b)
+
+
+def _where(op: Operation) -> str:
+    return "for '{{node %s}} = %s(%s)' with input shapes: %s." % (
+        op.name, op.type, ", ".join(t.op.name for t in op.inputs),
+        ", ".join(t.shape.to_tf_string() for t in op.inputs))
 
 
 def _fmt(shape: tuple) -> str:
@@ -262,6 +267,11 @@ class _ScatterUpdate(OpDef):
                           updates if updates.ndim == 0 else
                           updates.reshape((indices.size,) + params.shape[1:]))
             return cell
+
+        def check(cell: Any, indices: np.ndarray, updates: np.ndarray) -> None:
+            """What ``run`` validates, writing nothing (runtime/journal.py prechecks)."""
+            _check_scatter(cell.read(), indices, updates)
+        run.check = check
         return run
 
     @staticmethod

@@ -7,9 +7,13 @@ are scalars of the variable's dtype. The ``SparseApply*`` ops apply the dense
 formula to the rows listed in ``indices`` only, one index after the other (the
 optimizers sum duplicate indices first). Formulas: spec optimizers.md §4.
 
-Kernel checks, before the update runs: an uninitialized variable or slot is a
-FailedPreconditionError; shapes that do not match, non-scalar hyperparameters
-and out-of-range indices are InvalidArgumentErrors worded as in TF.
+Kernel checks, before the update writes anything: an uninitialized variable or
+slot is a FailedPreconditionError; shapes that do not match, non-scalar
+hyperparameters and out-of-range indices (all of them, before the first row is
+written) are InvalidArgumentErrors worded as in TF. The kernel callable's
+``check(*args)`` makes the same checks and writes nothing: the sequential
+executor runs it for the sparse updates of a run before the first update
+writes (runtime/journal.py).
 float16 variables are updated through float32 copies.
 """
 from __future__ import annotations
@@ -126,9 +130,7 @@ class _Apply(OpDef):
         call = cls.call
         sparse = cls.sparse
 
-        def update(args: tuple) -> Any:
-            cells = [args[i] for i in refs]
-            arrays = [_writable(c) for c in cells]
+        def validate(args: tuple, arrays: list) -> tuple:
             var = arrays[0]
             for i, a in zip(refs[1:], arrays[1:]):
                 if a.shape != var.shape:
@@ -137,16 +139,29 @@ class _Apply(OpDef):
             scalars = [_scalar(names[i], args[i], work_dt) for i in scalar_pos]
             grad = args[gi]
             if sparse:
-                idx = _check_sparse(var, grad, args[ii])
+                return scalars, _check_sparse(var, grad, args[ii])
+            if grad.shape != var.shape:
+                raise _kerr("var and %s do not have the same shape%s %s"
+                            % (names[gi], _fmt(var.shape), _fmt(grad.shape)))
+            return scalars, None
+
+        def check(*args: Any) -> None:
+            """Every check ``update`` makes, writing nothing (runtime/journal.py)."""
+            validate(args, [args[i].read() for i in refs])
+
+        def update(args: tuple) -> Any:
+            cells = [args[i] for i in refs]
+            arrays = [_writable(c) for c in cells]
+            var = arrays[0]
+            scalars, idx = validate(args, arrays)
+            grad = args[gi]
+            if sparse:
                 rows = var.shape[0]
                 inner = var.size // rows if rows else 0
                 views = [a.reshape(rows, inner) for a in arrays]
                 g = np.ascontiguousarray(grad, dtype=work_dt).reshape(idx.shape[0], inner)
                 extra = (idx, scalars, attrs)
             else:
-                if grad.shape != var.shape:
-                    raise _kerr("var and %s do not have the same shape%s %s"
-                                % (names[gi], _fmt(var.shape), _fmt(grad.shape)))
                 views = [a.reshape(-1) for a in arrays]
                 g = np.ascontiguousarray(grad, dtype=work_dt).reshape(-1)
                 extra = (scalars, attrs)
@@ -160,11 +175,15 @@ class _Apply(OpDef):
             return cells[0]
 
         if not attrs.get("use_locking"):
-            return lambda *args: update(args)
+            def run(*args: Any) -> Any:
+                return update(args)
+            run.check = check
+            return run
 
         def run_locked(*args: Any) -> Any:
             with args[0].lock:
                 return update(args)
+        run_locked.check = check
         return run_locked
 
 

@@ -6,7 +6,9 @@ plan is *prepared* (:class:`_Prepared`, cached on the plan): constant steps
 (``Const``, variable cells, folded values) run once and seed a slot template,
 and the other steps become flat tuples specialised by arity, so a run costs
 one list copy and, per step, one kernel call plus a few list operations
-(~0.1 us). Errors become the OpError naming the failing node.
+(~0.1 us). Errors become the OpError naming the failing node, after the
+variables the run updated are restored (runtime/journal.py: a failed run
+changes no variable).
 
 Per-session state (variable cells, random-op states) lives in ``SessionState``
 and reaches kernels through the context their factories receive.
@@ -19,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 from graphflow import errors
 from graphflow.errors import KernelError, OpError
-from graphflow.runtime import memory
+from graphflow.runtime import journal, memory
 
 
 class VariableCell:
@@ -160,7 +162,11 @@ class _Prepared:
     kind 0/1/2 = that many single-slot inputs and one output (``a``/``b`` the
     input slots), kind 3 = any other arity (``a`` = input slots, ``out`` = the
     output slots). ``dead`` are the slots released after the step (liveness),
-    or None.
+    or None. Plans updating variables get three more (runtime/journal.py): kind
+    4, the commit step before the first update (which updates this run
+    journals), kind 5, an update that may need its undo copy (as kind 3, ``b``
+    = (step index, written input positions)), and kind 6, the last step,
+    checking that fetched variable references are initialized.
     """
 
     __slots__ = ("source", "feed_slots", "nfeeds", "template", "steps", "fetch_slots")
@@ -176,22 +182,48 @@ class _Prepared:
         nslots = max([plan.nslots] + [s + 1 for _, ins, outs, _ in source for s in (*ins, *outs)])
         template: list = [None] * nslots
         steps = []
-        for st, dead in zip(source, dead_after(source, self.feed_slots, self.fetch_slots)):
+        # a failed run changes no variable (runtime/journal.py): before the first
+        # in-place update, a commit step picks the updates to journal (kind 4);
+        # those that may need it become kind 5; fetched refs are checked last (kind 6)
+        info = journal.analyse(plan, source)
+        sets = info.sequential_sets() if info is not None else ((), (), ())
+        safe = sets[0]
+        for k, (st, dead) in enumerate(zip(source, dead_after(source, self.feed_slots,
+                                                              self.fetch_slots))):
             fn, ins, outs, node = st
             dead = dead or None
             if constant_step(st):
                 if not dead or outs[0] not in dead:
                     template[outs[0]] = fn()
                 continue
+            if info is not None and k == info.updates[0] and (safe or info.fetch_checks):
+                steps.append((4, _Commit(info, sets), None, None, None, None, None))
             kind = _ARITY_KIND.get(len(ins), 3) if len(outs) == 1 else 3
-            if kind == 3:
+            if k in safe:
+                steps.append((5, fn, tuple(ins), (k, info.writes[k]), tuple(outs), dead, node))
+            elif kind == 3:
                 steps.append((3, fn, tuple(ins), None, tuple(outs), dead, node))
             else:
                 a = ins[0] if ins else None
                 b = ins[1] if kind == 2 else None
                 steps.append((kind, fn, a, b, outs[0], dead, node))
+        if info is not None and info.fetch_checks:
+            steps.append((6, None, None, info.fetch_checks, None, None, None))
         self.template = template
         self.steps = steps
+
+
+class _Commit:
+    """The sequential executor's commit step: which updates of this run to journal
+    (``journal.Analysis.choose``: guard and prechecks, before any update writes)."""
+
+    __slots__ = ("info", "sets")
+
+    def __init__(self, info: Any, sets: tuple) -> None:
+        self.info, self.sets = info, sets
+
+    def __call__(self, vals: list) -> frozenset:
+        return self.info.choose(self.sets, vals)
 
 
 def prepared(plan: Any) -> _Prepared:
@@ -216,6 +248,8 @@ def execute(plan: Any, feed_values: list) -> list:
         for s, v in zip(p.feed_slots, feed_values):
             vals[s] = v
     node = None
+    saved = None  # journal of this run: undo copies of updated variables
+    chosen: Any = ()
     try:
         for kind, fn, a, b, o, dead, node in p.steps:
             if kind == 2:
@@ -224,18 +258,29 @@ def execute(plan: Any, feed_values: list) -> list:
                 vals[o] = fn(vals[a])
             elif kind == 0:
                 vals[o] = fn()
-            else:
-                r = fn(*[vals[i] for i in a])
+            elif kind <= 3 or kind == 5:
+                args = [vals[i] for i in a]
+                if kind == 5 and b[0] in chosen:  # an update a later step may undo
+                    for i in b[1]:
+                        journal.save(saved, args[i])
+                r = fn(*args)
                 if len(o) == 1:
                     vals[o[0]] = r
                 elif o:
                     for s, v in zip(o, r):
                         vals[s] = v
+            elif kind == 4:  # commit: the first in-place update is next
+                saved = {}
+                chosen = fn(vals)
+            else:  # kind 6: fetched variable references must be initialized
+                journal.check_fetched_refs(b, vals)
             if dead:  # release values after their last consumer (liveness)
                 for s in dead:
                     vals[s] = None
-    except Exception as e:  # noqa: BLE001 - every failure is reported as an OpError
-        if node is None:
+    except BaseException as e:  # noqa: BLE001 - every failure is reported as an OpError
+        if saved:  # a failed run changes no variable
+            journal.restore(saved)
+        if node is None or not isinstance(e, Exception):
             raise
         raise node_error(node, e) from e
     return [vals[s] for s in p.fetch_slots]

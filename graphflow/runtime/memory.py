@@ -94,6 +94,7 @@ class _Live:
 def execute_tracked(plan: Any, feed_values: list) -> list:
     """``executor.execute`` that frees dead slots and records ``plan.peak_bytes``."""
     from graphflow.runtime.executor import node_error
+    from graphflow.runtime.journal import LoopJournal
     dead = liveness(plan)
     vals: list = [None] * plan.nslots
     live = _Live()
@@ -105,10 +106,13 @@ def execute_tracked(plan: Any, feed_values: list) -> list:
         live.drop(vals[s])
         vals[s] = None
     step = None
+    jr = LoopJournal(plan)  # a failed run changes no variable
     try:
         for k, step in enumerate(plan.steps):
             fn, ins, outs, op = step
-            r = fn(*[vals[i] for i in ins])
+            args = [vals[i] for i in ins]
+            jr.before(k, args, vals)
+            r = fn(*args)
             results = (r,) if len(outs) == 1 else (r if outs else ())
             for s, v in zip(outs, results):
                 live.hold(v)
@@ -119,8 +123,11 @@ def execute_tracked(plan: Any, feed_values: list) -> list:
             for s in dead[k]:
                 live.drop(vals[s])
                 vals[s] = None
-    except Exception as e:  # noqa: BLE001 - reported like executor.execute does
-        if step is None:
+        step = None
+        jr.finish(vals)
+    except BaseException as e:  # noqa: BLE001 - reported like executor.execute does
+        jr.undo()
+        if step is None or not isinstance(e, Exception):
             raise
         raise node_error(step[3], e) from e
     plan.peak_bytes = peak

@@ -7,7 +7,8 @@ NumPy BLAS), so independent steps overlap. The calling thread works on its own
 run and up to ``N - 1`` pooled workers, shared by the session's concurrent
 runs, join it while more than one step is ready: a run uses at most ``N``
 threads. The first failing step stops the start of new steps; the run waits for
-steps already running, then raises that step's OpError. Plans whose steps form
+steps already running, restores the variables it updated (runtime/journal.py)
+and raises that step's OpError. Plans whose steps form
 a single chain (one valid order) and runs measuring peak memory
 (``memory.tracking``) use the sequential executor instead.
 
@@ -26,7 +27,7 @@ import time
 import weakref
 from typing import Any, Callable, Optional, Sequence
 
-from graphflow.runtime import executor, memory
+from graphflow.runtime import executor, journal, memory
 from graphflow.runtime.policies import (PLAN_ORDER, FunctionPolicy,  # noqa: F401 (re-exported)
                                         SchedulePolicy)
 
@@ -95,7 +96,7 @@ class _Graph:
     """
 
     __slots__ = ("source", "feed_slots", "steps", "users", "ndeps", "roots", "uses",
-                 "frees", "template", "nsteps", "fetch_slots", "chain", "policies")
+                 "frees", "template", "nsteps", "fetch_slots", "chain", "policies", "journal")
 
     def __init__(self, plan: Any) -> None:
         source = plan.steps  # one snapshot: a compiler may swap in new steps later
@@ -154,6 +155,13 @@ class _Graph:
         self.frees = frees
         self.template = template
         self.policies: dict = {}  # policy key -> the policy prepared for this plan
+        # a failed run changes no variable: (writes per step, analysis, (safe, fast))
+        info = journal.analyse(plan, source)
+        self.journal = None
+        if info is not None:
+            sets = info.parallel_sets(deps)
+            if sets[0] or info.fetch_checks:
+                self.journal = (info.writes, info, sets)
 
     def bound(self, plan: Any, policy: SchedulePolicy) -> SchedulePolicy:
         """``policy`` prepared for this plan (cached when it has a key)."""
@@ -177,7 +185,7 @@ def _graph_of(plan: Any) -> _Graph:
 # --- one run -----------------------------------------------------------------------------
 class _Run:
     __slots__ = ("g", "vals", "pending", "uses", "ready", "lock", "cond", "remaining", "active",
-                 "helpers", "waiting", "error", "deadline", "observer", "policy")
+                 "helpers", "waiting", "error", "deadline", "observer", "policy", "journal")
 
     def __init__(self, g: _Graph, feed_values: Sequence[Any], policy: SchedulePolicy,
                  deadline: Optional[float], observer: Optional[Callable]) -> None:
@@ -273,11 +281,18 @@ class ParallelExecutor:
         finally:
             executor._RUN.deadline = saved
         if run.error is not None:
+            _undo(run)  # a failed run changes no variable
             k, exc = run.error
             if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
                 raise exc
             raise executor.node_error(g.steps[k][3], exc) from exc
         vals = run.vals
+        if g.journal is not None and g.journal[1].fetch_checks:
+            try:
+                journal.check_fetched_refs(g.journal[1].fetch_checks, vals)
+            except BaseException:
+                _undo(run)
+                raise
         return [vals[s] for s in g.fetch_slots]
 
     def _offer(self, run: _Run) -> None:
@@ -312,6 +327,7 @@ def _work(run: _Run, ex: ParallelExecutor, caller: bool) -> None:
     lock, policy, ready = run.lock, run.policy, run.ready
     pending, uses = run.pending, run.uses
     observer = run.observer
+    jinfo = g.journal
     clock = time.perf_counter_ns
     tid = threading.get_native_id() if observer is not None else 0
     k = -1
@@ -367,6 +383,8 @@ def _work(run: _Run, ex: ParallelExecutor, caller: bool) -> None:
             run.active += 1
         fn, ins, outs, node = steps[k]
         try:
+            if jinfo is not None and jinfo[0][k] is not None:
+                _journal_before(run, jinfo, k, ins, vals)
             if observer is not None:
                 t0 = clock()
             n = len(ins)
@@ -391,6 +409,28 @@ def _work(run: _Run, ex: ParallelExecutor, caller: bool) -> None:
                 if run.waiting and run.active == 0:
                     run.cond.notify()
             k = -1
+
+
+def _journal_before(run: _Run, jinfo: tuple, k: int, ins: tuple, vals: list) -> None:
+    """Before update step ``k``: save what it writes if a failure may still follow.
+
+    The first update of a run creates the run's journal (and checks the guard
+    of runtime/journal.py) before any update has written.
+    """
+    rj = getattr(run, "journal", None)
+    if rj is None:
+        with run.lock:
+            rj = getattr(run, "journal", None)
+            if rj is None:
+                rj = run.journal = journal.RunJournal(jinfo[1], jinfo[2])
+    rj.before(k, [vals[ins[i]] for i in jinfo[0][k]])
+
+
+def _undo(run: _Run) -> None:
+    """Restore the variables the failed ``run`` updated (once no step runs)."""
+    rj = getattr(run, "journal", None)
+    if rj is not None:
+        rj.undo()
 
 
 def execute_traced(ex: ParallelExecutor, plan: Any, feed_values: Sequence[Any],

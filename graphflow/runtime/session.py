@@ -78,6 +78,9 @@ class _Fetches:
             subs = [self._flatten(graph, p) for p in parts]
             return lambda vals: build(*[s(vals) for s in subs])
         el = _as_element(graph, f)
+        if not graph.is_fetchable(el):  # Graph.prevent_fetching (checked once per structure)
+            raise ValueError("Operation %r has been marked as not fetchable."
+                             % (el if isinstance(el, Operation) else el.op).name)
         if isinstance(el, Operation):
             self.targets.append(el)
             return lambda vals: None
@@ -165,6 +168,9 @@ class BaseSession:
         self._inter_op = parallel.ExecutorSet(self._config)
         self._inter_op.watch(self)
         self._parallel = self._inter_op.get(0)
+        # Graph.prevent_feeding/prevent_fetching: checked when a feed key or fetch
+        # structure is first seen; a later mark empties those caches
+        self._graph._mark_watchers.add(self)
         # ConfigProto.schedule (graphflow): the default schedule policy of every run
         policy = policies.get_policy(getattr(self._config, "schedule", None))
         self._policy = None if policy is policies.PLAN_ORDER else policy
@@ -213,6 +219,11 @@ class BaseSession:
         self._state.closed = True  # a run racing with close() gets cancelled queues
         old.close()  # blocked queue ops raise CancelledError
         self._inter_op.shutdown()
+
+    def _graph_marks_changed(self) -> None:
+        """The graph's feedable/fetchable marks changed: check feeds and fetches again."""
+        self._fetch_cache = {}
+        self._feed_cache = {}
 
     # --- run ------------------------------------------------------------------------
     def run(self, fetches: Any, feed_dict: Optional[dict] = None, options: Any = None,
@@ -319,6 +330,8 @@ class BaseSession:
         except (KeyError, ValueError, TypeError) as e:
             msg = e.args[0] if e.args else str(e)
             raise TypeError("Cannot interpret feed_dict key as Tensor: %s" % msg) from None
+        if not self._graph.is_feedable(t):  # Graph.prevent_feeding
+            raise ValueError("Tensor %s may not be fed." % t.name)
         return t
 
     def _plan_for(self, feeds: tuple, fl: _Fetches) -> plan_mod.ExecutionPlan:

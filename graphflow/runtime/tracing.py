@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from graphflow.runtime import executor, memory
+from graphflow.runtime import executor, journal, memory
 
 DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 ALLOCATOR = "cpu"
@@ -60,11 +60,14 @@ def _execute_traced(plan: Any, feed_values: list) -> tuple:
     clock = time.perf_counter_ns
     wall0, perf0 = time.time_ns(), clock()
     step = None
+    jr = journal.LoopJournal(plan)  # a failed run changes no variable
     try:
-        for step, dead in zip(plan.steps, dead_after):
+        for k, (step, dead) in enumerate(zip(plan.steps, dead_after)):
             fn, ins, outs, op = step
+            args = [vals[i] for i in ins]
+            jr.before(k, args, vals)
             t0 = clock()
-            r = fn(*[vals[i] for i in ins])
+            r = fn(*args)
             t1 = clock()
             rec = records.get(op)
             if rec is None:
@@ -77,8 +80,11 @@ def _execute_traced(plan: Any, feed_values: list) -> tuple:
                 rec.outputs[s] = v
             for s in dead:
                 vals[s] = None
-    except Exception as e:  # noqa: BLE001 - reported like executor.execute does
-        if step is None:
+        step = None
+        jr.finish(vals)
+    except BaseException as e:  # noqa: BLE001 - reported like executor.execute does
+        jr.undo()
+        if step is None or not isinstance(e, Exception):
             raise
         raise executor.node_error(step[3], e) from e
     return [vals[s] for s in plan.fetch_slots], (wall0, perf0, list(records.values()))

@@ -111,7 +111,38 @@ def test_broadcast_reads_are_unit_stride_or_invariant():
     assert st_row.tolist() == [0, 5, 1] and st_col.tolist() == [6, 1, 0]
     nodes, pats, outs, _, _ = canonical_group([("{0} * {1} + {2}", (0, 1, 2))], "fbc", [3])
     src = group_source(nodes, pats, outs, "float32")
-    assert "x1[o1 + j]" in src and "x2[o2]" in src
+    assert "x1[u1 + j]" in src and "x2[u2]" in src
+    # row offsets are unsigned: a signed base + j keeps Numba's wraparound test
+    # in the inner loop, which stops it from vectorizing
+    assert "u1 = np.uint64(o1)" in src and "base = np.uint64(r * inner)" in src
+
+
+@pytest.mark.parametrize("shapes", [[(4, 6, 5), (6, 5)], [(30,), (30,)], [(7, 3), ()]])
+def test_inplace_variant_writes_into_its_input(shapes):
+    """``inplace=(j, q)``: the kernel takes no array for output q and writes it
+    into input j (same values as the out-of-place kernel, numpy as truth)."""
+    rng = np.random.default_rng(11)
+    xs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    want = np.tanh(xs[0] * 2.0 + xs[1])
+    nodes = [("{0} * T(2)", (0,)), ("{0} + {1}", (2, 1)), ("ftanh({0})", (3,))]
+    fl = FusedLauncher(nodes, 2, [4], np.float32, [np.float32])
+    b = fl.bind(shapes, inplace=(0, 0))
+    assert b.inplace
+    x0 = xs[0].copy()
+    b.kernel(*[(x0 if p == 0 else xs[p]).ravel() for p in b.in_order], *b.extra)
+    np.testing.assert_allclose(x0, want, rtol=2e-6, atol=2e-6)
+    src = group_source(*canonical_group(nodes, "f" + ("f" if len(shapes[1]) == 1 else
+                                                       "s" if not shapes[1] else "b"),
+                                        [4])[:3], "float32", inplace=(0, 0))
+    assert "out0" not in src and "x0[i] = " in src
+    with pytest.raises(ValueError, match="pattern"):
+        group_source(*canonical_group(nodes, "sf", [4])[:3], "float32", inplace=(0, 0))
+
+
+def test_inplace_request_on_an_unused_input_binds_the_normal_kernel():
+    fl = FusedLauncher([("{0} * T(3)", (1,))], 2, [2], np.float32, [np.float32])
+    b = fl.bind([(5,), (5,)], inplace=(0, 0))
+    assert not b.inplace  # input 0 is not read: nothing to write into
 
 
 def _permuted_w3():

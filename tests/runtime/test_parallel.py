@@ -149,7 +149,9 @@ def test_control_and_data_edges_respected_in_traces(seed, passes):
 def test_step_deps_cover_slots_and_control_inputs():
     a = tf.placeholder(tf.float32, [], name="a")
     b = tf.add(a, 1.0, name="b")
-    c = tf.multiply(a, 2.0, name="c")
+    # a check (it can fail) is never dropped by the dead_control pass, unlike a
+    # pure op only a control edge reaches
+    c = tf.check_numerics(tf.multiply(a, 2.0), "c", name="c")
     with tf.control_dependencies([c]):
         d = tf.identity(b, name="d")
     sess = session(1)

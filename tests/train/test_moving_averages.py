@@ -240,7 +240,13 @@ def test_seed_group_idiom_with_optimizer():
         _init(sess)
         sess.run(training_op)
         np.testing.assert_allclose(sess.run(var0), [0.8, 1.6], rtol=1e-6)
-        # the averages read the variables after the gradient step
+        # nothing orders the averages against the gradient step (the group only
+        # waits for both; TF leaves the order unspecified): graphflow computes
+        # every read before the first in-place update, so the averages see the
+        # variables before this run's step
+        np.testing.assert_allclose(sess.run(ema.average(var0)), [1.0, 2.0], rtol=1e-6)
+        sess.run(training_op)
+        np.testing.assert_allclose(sess.run(var0), [0.64, 1.28], rtol=1e-6)
         np.testing.assert_allclose(sess.run(ema.average(var0)),
                                    [0.9999 * 1.0 + 0.0001 * 0.8, 0.9999 * 2.0 + 0.0001 * 1.6],
                                    rtol=1e-6)

@@ -1,9 +1,10 @@
 """Ordering constraints that passes must keep, and the final step order.
 
-TF1's order of the pruned graph (``prune.toposort``) is the reference
-schedule. Passes that move work (fusion runs a whole group at one place) must
-not change what effects see, so besides data and control edges the compiler
-keeps *sequence edges* (``sequence_edges``):
+The order of the pruned graph (``prune.toposort``: TF1's order, with
+in-place updates and what depends on them delayed until nothing else is
+ready) is the reference schedule. Passes that move work (fusion runs a
+whole group at one place) must not change what effects see, so besides data
+and control edges the compiler keeps *sequence edges* (``sequence_edges``):
 
 * stateful ops keep their relative order (random streams, queues, updates);
 * for each variable some op of the plan updates in place, every op reading

@@ -41,6 +41,10 @@ import numpy as np
 
 ENV = "GRAPHFLOW_MATMUL_THREADS"
 MIN_SPLIT_FLOPS = 1 << 22   # m*n*k below this: one call (a hand-off costs ~5-10 us)
+# m*n*k below this: plain np.dot. OpenBLAS itself uses one thread below 65536 x
+# GEMM_MULTITHREAD_THRESHOLD (4) multiply-adds, and holding it at one thread costs two
+# openblas_set_num_threads calls (~1-2 us): W5's 16x16 products went 2x slower with them.
+SINGLE_THREAD_FLOPS = 1 << 16
 MIN_BLOCK_ROWS = 32         # rows per block at least
 BLOCKS_PER_THREAD = 2       # blocks per thread, taken dynamically
 _BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -241,6 +245,8 @@ def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.dot(a, b)
     m, k = a.shape
     n = b.shape[1]
+    if m * n * k < SINGLE_THREAD_FLOPS:
+        return np.dot(a, b)  # OpenBLAS runs these on one thread anyway: skip the set/restore
     big = m * n * k >= MIN_SPLIT_FLOPS and m >= 2 * MIN_BLOCK_ROWS
     key = (m, n, k, a.dtype.char)
     split = big and _chooser.split(key)

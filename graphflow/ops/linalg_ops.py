@@ -105,9 +105,12 @@ class MatMul(OpDef):
     def kernel(cls, op: Operation, ctx: Any) -> Any:
         ta, tb = op.get_attr("transpose_a"), op.get_attr("transpose_b")
         dot = blas.matmul  # row blocks over graphflow's threads (kernels/blas.py)
+        small, npdot = blas.SINGLE_THREAD_FLOPS, np.dot
 
         def run(a: np.ndarray, b: np.ndarray) -> np.ndarray:
             if not (ta or tb) and a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:
+                if a.size * b.shape[1] < small:  # small: no thread handling (W5)
+                    return npdot(a, b)
                 return dot(a, b)  # the common case, checked in one line
             for i, m in enumerate((a, b)):
                 if m.ndim != 2:

@@ -11,8 +11,9 @@ policies expose both outcomes, reproducibly.
 Chosen per run with ``RunOptions(schedule=...)`` or per session with
 ``ConfigProto(schedule=...)`` (graphflow fields; TF has neither):
 
-- ``"default"``: plan order (the compiler's order, TF1's order of the
-  pruned graph when no pass moves work);
+- ``"default"``: plan order (the compiler's order: TF1's order of the
+  pruned graph with in-place updates delayed until nothing else is ready,
+  ``compiler/prune.py``);
 - ``"asap"``: in-place updates as early as the graph allows (the update
   needing the fewest steps first, with just those steps before it, then the
   next update; steps leading to no update last);

@@ -118,15 +118,20 @@ def engine_module(engine: str) -> Any:
 
 
 # --- timing ------------------------------------------------------------------------------
+# OpenBLAS/OpenMP workers spin ~tens of ms after their last task before sleeping.
+ROUND_PAUSE_S = 0.05
 def time_callables(fns: dict, repeats: int, number: int) -> dict:
     """Time each callable in ``repeats`` interleaved rounds of ``number`` calls.
 
     Returns ``{engine: {"rounds": [s per call], "median_s", "min_s"}}``.
-    Interleaving makes a change of machine load hit every engine alike.
+    Interleaving makes a change of machine load hit every engine alike. A
+    short pause before each round lets the previous engine's BLAS/OpenMP
+    threads stop spinning (they otherwise compete with the next round).
     """
     out = {eng: {"rounds": []} for eng in fns}
     for _ in range(repeats):
         for eng, fn in fns.items():
+            time.sleep(ROUND_PAUSE_S)
             gc.collect()
             gc.disable()
             try:

@@ -216,7 +216,10 @@ def main(argv: Optional[list] = None) -> int:
                     "thread_env": {k: os.environ.get(k) for k in (
                         "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
                         "OMP_WAIT_POLICY", "NUMBA_THREADING_LAYER", "GRAPHFLOW_PASSES",
-                        "GRAPHFLOW_PARALLEL_MIN_SIZE") if os.environ.get(k)}},
+                        "GRAPHFLOW_PARALLEL_MIN_SIZE", "GRAPHFLOW_MATMUL_THREADS",
+                        "GRAPHFLOW_MALLOPT", "GRAPHFLOW_BACKGROUND_INIT",
+                        "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS")
+                        if os.environ.get(k)}},
         "versions": _versions(),
         "repeats": args.repeats, "w4_n": args.w4_n, "stat": args.stat,
         "workloads": records,

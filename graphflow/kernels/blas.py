@@ -1,4 +1,4 @@
-"""MatMul's GEMM: single-threaded BLAS calls, split over threads graphflow owns.
+"""MatMul's GEMM: optionally single-threaded BLAS calls, split over threads graphflow owns.
 
 NumPy's OpenBLAS (pthreads) parallelizes one GEMM over its own threads, which
 synchronize by spinning, many times per call and for a while after it. When
@@ -20,9 +20,13 @@ block. Which of the two is faster depends on the load of the moment, so
 ``_Chooser`` keeps, per GEMM shape, a moving average of the time of each
 way, uses the faster one, and tries the other every 32nd call.
 
-Settings: ``GRAPHFLOW_MATMUL_THREADS`` (default: OpenBLAS's thread count at
-import, i.e. ``OPENBLAS_NUM_THREADS`` or the CPU count); 1 turns all of this
-off (plain ``np.dot`` with BLAS's own threading). Without NumPy's OpenBLAS
+Settings: ``GRAPHFLOW_MATMUL_THREADS`` = N >= 2 turns this on with N
+threads; the default, 1, is plain ``np.dot`` with BLAS's own threading.
+The default is plain because on an idle machine OpenBLAS's own 2-thread
+GEMMs won clearly (14:05-14:07 UTC, load ~1, two alternating runs each:
+W2 SGD step 3.17-3.29 ms plain vs 4.99-5.11 ms held and split, TF 4.55-4.79
+ms; Adam 3.81-3.89 vs 5.75-5.91, TF 4.9-5.3); the held/split way is the
+robust choice on a machine whose second core is busy. Without NumPy's OpenBLAS
 (MKL, Accelerate...) ``matmul`` is ``np.dot``, as for non-BLAS dtypes. Small
 products (< ``MIN_SPLIT_FLOPS`` multiply-adds) are one call. When the pool
 is busy (two sessions, or the inter-op executor running two matmuls at once)
@@ -179,7 +183,7 @@ def _default_threads() -> int:
             return max(1, int(spec))
         except ValueError:
             raise ValueError("%s must be a thread count, not %r" % (ENV, spec)) from None
-    return max(1, _FUNCS[1]() if _FUNCS is not None else 1)
+    return 1  # plain np.dot (module docstring: faster on an idle machine)
 
 
 _FUNCS = _openblas()

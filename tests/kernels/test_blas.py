@@ -14,7 +14,16 @@ import pytest
 import graphflow as tf
 from graphflow.kernels import blas
 
-SPLIT = blas._blas is not None  # NumPy's OpenBLAS found and more than one thread
+SPLIT = blas._FUNCS is not None  # NumPy's OpenBLAS found: the split machinery can run
+
+
+@pytest.fixture(autouse=True)
+def split_on(monkeypatch):
+    """Turn the opt-in split machinery on (GRAPHFLOW_MATMUL_THREADS=2) for each test."""
+    if SPLIT and blas._blas is None:
+        monkeypatch.setattr(blas, "THREADS", 2)
+        monkeypatch.setattr(blas, "_blas", blas._BlasThreads(*blas._FUNCS[:2]))
+    yield
 
 
 def _pair(rng, m, k, n, dtype, ta=False, tb=False):
@@ -40,7 +49,7 @@ def test_matches_numpy_for_every_layout(dtype, ta, tb):
 def test_split_and_single_give_the_same_bits():
     """Row blocks change no summation order: each output row is the same BLAS work."""
     if not SPLIT:
-        pytest.skip("no OpenBLAS thread control here")
+        pytest.skip("NumPy's OpenBLAS (thread control) not found")
     rng = np.random.default_rng(4)
     a, b = _pair(rng, 256, 784, 512, np.float32)
     np.testing.assert_array_equal(blas._split_dot(a, b, 256, 512), blas.matmul(a, b))
@@ -57,7 +66,7 @@ def test_other_dtypes_and_empty_shapes_are_plain_numpy():
 
 def test_openblas_thread_count_is_restored():
     if not SPLIT:
-        pytest.skip("no OpenBLAS thread control here")
+        pytest.skip("NumPy's OpenBLAS (thread control) not found")
     before = blas._FUNCS[1]()
     rng = np.random.default_rng(5)
     a, b = _pair(rng, 256, 512, 512, np.float32)

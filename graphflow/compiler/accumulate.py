@@ -47,6 +47,7 @@ def split_accumulations(steps: list, feed_slots: list, ctx: Any, options: Any = 
             producer[s] = i
         for s in ins:
             readers[s] = readers.get(s, 0) + 1
+    keep = set(keep_slots) | set(feed_slots)
     padded: dict = {}  # term slot -> (small tensor slot, paddings) for foldable Pad terms
     candidates = []
     for i, st in enumerate(steps):
@@ -58,14 +59,14 @@ def split_accumulations(steps: list, feed_slots: list, ctx: Any, options: Any = 
         if pads_on:
             for s in st[1]:
                 p = producer.get(s)
-                found = _pad_term(steps, p, producer, readers) if p is not None else None
+                found = (_pad_term(steps, p, producer, readers)
+                         if p is not None and s not in keep else None)
                 if found is not None:
                     padded[s] = found
         if acc_def is not None or any(s in padded for s in st[1]):
             candidates.append(i)
     if not candidates:
         return steps
-    keep = set(keep_slots) | set(feed_slots)
     split: set = set()
     out_of: dict = {}  # output slot of a split accumulation -> its step
     merge: dict = {}   # split step -> the split step its sum feeds (one accumulator)
@@ -131,13 +132,33 @@ def _pad_term(steps: list, p: int, producer: dict, readers: dict) -> Optional[tu
     if cins or getattr(cnode, "_control_inputs", None) or not (
             getattr(cnode, "type", None) == "Const" or getattr(cfn, "gf_constant", False)):
         return None
+    pads = usable_paddings(cfn())
+    return None if pads is None else (ins[0], pads)
+
+
+def usable_paddings(value: Any) -> Optional[np.ndarray]:
+    """``value`` as int64 ``[rank, 2]`` paddings a term can be added under
+    (rank >= 1, no negative padding), else None."""
     try:
-        pads = np.asarray(cfn(), dtype=np.int64)
+        pads = np.array(value, dtype=np.int64)
     except Exception:  # noqa: BLE001 - not a usable constant: keep the Pad
         return None
     if pads.ndim != 2 or pads.shape[1] != 2 or not pads.shape[0] or (pads < 0).any():
         return None
-    return ins[0], pads.copy()
+    return pads
+
+
+def is_pad_term(ir: Any, t: Any, consumers: dict) -> bool:
+    """The rule of ``split_accumulations`` on the IR (fusion asks it before the
+    plan exists): ``t`` is a ``Pad``'s output with constant usable paddings,
+    read by one node once and not fetched."""
+    from graphflow.compiler.fold_constants import const_value
+    p = ir.producer(t)
+    if (p is None or p.op.type != "Pad" or p.folded is not None or p.control
+            or len(p.inputs) != 2 or len(consumers.get(t, ())) != 1 or t in ir.fetches):
+        return False
+    value = const_value(ir, p.inputs[1])
+    return value is not None and usable_paddings(value) is not None
 
 
 def _region_adder(add: Callable, pads: np.ndarray, op: Any) -> Callable:

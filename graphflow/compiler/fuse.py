@@ -33,6 +33,7 @@ import numpy as np
 
 from graphflow import dtypes
 from graphflow.compiler import schedule
+from graphflow.compiler.accumulate import is_pad_term
 from graphflow.compiler.ir import IRGraph, Node
 from graphflow.framework.op_def import OpDef
 
@@ -123,15 +124,6 @@ def _addn_fusible(n: Node) -> bool:
         t._dtype == comp and t._shape == out._shape for t in n.inputs)
 
 
-def _has_pad_term(ir: IRGraph, n: Node) -> bool:
-    """True when an input of ``n`` is a ``Pad``'s output (a slice gradient's term)."""
-    for t in n.inputs:
-        p = ir.producer(t)
-        if p is not None and p.op.type == "Pad" and p.folded is None:
-            return True
-    return False
-
-
 def expr_of(op: Any) -> str:
     """The scalar expression template of a fusible op (``{i}`` = input ``i``)."""
     if op.type == "AddN":
@@ -143,8 +135,10 @@ def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
     """Form fusion groups (``ir.groups``); returns ``{"groups": [[op names]...]}``."""
     cand = {}
     pads = getattr(options, "accumulate_pads", False)
+    consumers = ir.consumers()
     for n in ir.nodes.values():
-        if pads and n.op.type == "AddN" and _has_pad_term(ir, n):
+        if pads and n.op.type == "AddN" and any(is_pad_term(ir, t, consumers)
+                                                for t in n.inputs):
             continue  # left to the accumulation of padded terms (compiler/accumulate.py)
         dt = fusible_dtype(ir, n)
         if dt is not None:
@@ -157,7 +151,6 @@ def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
     pos = {op: n.pos for op, n in ir.nodes.items()}
     assigned: set = set()
     limit = max(2, options.fuse_max_ops)
-    consumers = ir.consumers()
     fetched = set(ir.fetches)
     for n in reversed(ir.ordered()):
         if n.op not in cand or n.op in assigned:

@@ -64,6 +64,22 @@ def test_pad_read_elsewhere_is_kept():
     np.testing.assert_array_equal(got_p, pv)
 
 
+def test_fetched_pad_term_is_kept():
+    """A Pad read once by the sum but also fetched still produces its value."""
+    a = tf.placeholder(tf.float32, [2, 3], name="a")
+    b = tf.placeholder(tf.float32, [4, 5], name="b")
+    p = tf.pad(a, [[1, 1], [0, 2]])
+    s = tf.add_n([p, b])
+    av = np.arange(6, dtype=np.float32).reshape(2, 3)
+    bv = np.ones((4, 5), np.float32)
+    pv = np.pad(av, [[1, 1], [0, 2]])
+    sess = session(True)
+    got_s, got_p = sess.run([s, p], {a: av, b: bv})
+    np.testing.assert_allclose(got_s, pv + bv)
+    np.testing.assert_array_equal(got_p, pv)
+    assert "Pad" not in step_types(sess, s, {a: av, b: bv})  # fetched alone: folded
+
+
 def test_fetched_partial_sum_is_not_merged():
     a = tf.placeholder(tf.float32, [2, 2], name="a")
     pads = [tf.pad(a * float(i + 1), [[i, 3 - i], [0, 1]]) for i in range(4)]

@@ -146,6 +146,27 @@ def apply_adam(var, m, v, grad, alpha, beta1, c1, c2, eps,
 
 
 @njit(**_FLAGS)
+def apply_adam_nd(var, m, v, grad, beta1_power, beta2_power, lr, beta1, beta2, eps,
+                  nesterov):  # pragma: no cover - compiled
+    """ApplyAdam on the op's own values: same-shape N-d arrays, scalar hyperparameters.
+
+    ``alpha = lr * sqrt(1 - beta2_power) / (1 - beta1_power)``, ``1 - beta1``
+    and ``1 - beta2`` are computed once here in the variable's dtype (the same
+    operations, in the same order, as on NumPy scalars). The arrays must be
+    C-contiguous (the caller checks); returns False and writes nothing when
+    their shapes differ.
+    """
+    shape = var.shape
+    if m.shape != shape or v.shape != shape or grad.shape != shape:
+        return False
+    one = var.dtype.type(1)
+    alpha = lr * math.sqrt(one - beta2_power) / (one - beta1_power)
+    apply_adam(var.reshape(-1), m.reshape(-1), v.reshape(-1), grad.reshape(-1), alpha, beta1,
+               one - beta1, one - beta2, eps, nesterov)
+    return True
+
+
+@njit(**_FLAGS)
 def apply_ftrl(var, accum, linear, grad, lr, l1, two_l2, two_shrinkage, lr_power, shrink,
                sqrt_power):  # pragma: no cover - compiled
     """ApplyFtrl / ApplyFtrlV2 (``shrink``): spec §4.6, one pass."""

@@ -195,6 +195,14 @@ def _writable(cell: Any) -> np.ndarray:
     return a
 
 
+def _updatable(a: Any, dt: np.dtype) -> bool:
+    """``a`` is a C-contiguous writable ndarray of dtype ``dt`` (None: uninitialized)."""
+    if a.__class__ is not np.ndarray or a.dtype != dt:
+        return False
+    f = a.flags
+    return f.c_contiguous and f.writeable
+
+
 def _scalar(name: str, a: np.ndarray, dt: np.dtype) -> Any:
     """A hyperparameter as a NumPy scalar of the computation dtype (TF allows shape [1])."""
     if a.ndim == 0 and a.dtype == dt:
@@ -288,6 +296,42 @@ class ApplyAdam(_Apply):
         alpha = lr * np.sqrt(one - b2p) / (one - b1p)
         K.apply_adam(a[0], a[1], a[2], g, alpha, b1, one - b1, one - b2, eps,
                      bool(attrs["use_nesterov"]))
+
+    @classmethod
+    def kernel(cls, op: Operation, ctx: Any) -> Callable:
+        """The checked update behind a fast path (~1.5 us of Python per call, not 5):
+        C-contiguous writable arrays of the variable's float32/float64 dtype and 0-d
+        hyperparameters of that dtype go straight to ``apply_adam_nd``, which checks
+        the shapes and computes the step size; anything else takes the checked path."""
+        checked = super().kernel(op, ctx)
+        dt = op.inputs[0].dtype.base_dtype.np
+        if dt not in _NUMBA_DTYPES:
+            return checked
+        st, nd, nesterov = dt.type, np.ndarray, bool(op.get_attr("use_nesterov"))
+
+        def fast(var_c: Any, m_c: Any, v_c: Any, b1p: Any, b2p: Any, lr: Any, b1: Any,
+                 b2: Any, eps: Any, grad: Any) -> bool:
+            var, m, v = var_c.value, m_c.value, v_c.value
+            try:
+                h = (b1p[()], b2p[()], lr[()], b1[()], b2[()], eps[()])
+            except (TypeError, IndexError):
+                return False
+            return (grad.__class__ is nd and grad.dtype == dt and grad.flags.c_contiguous
+                    and _updatable(var, dt) and _updatable(m, dt) and _updatable(v, dt)
+                    and h[0].__class__ is st and h[1].__class__ is st and h[2].__class__ is st
+                    and h[3].__class__ is st and h[4].__class__ is st and h[5].__class__ is st
+                    and K.apply_adam_nd(var, m, v, grad, *h, nesterov))
+
+        if op.get_attr("use_locking"):
+            def run(*args: Any) -> Any:
+                with args[0].lock:
+                    done = fast(*args)
+                return args[0] if done else checked(*args)  # checked takes the lock itself
+        else:
+            def run(*args: Any) -> Any:
+                return args[0] if fast(*args) else checked(*args)
+        run.check = checked.check
+        return run
 
 
 def _ftrl_args(s: list, shrinkage: bool) -> tuple:

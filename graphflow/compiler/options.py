@@ -22,13 +22,14 @@ import os
 from typing import Any, Optional
 
 PASS_NAMES = ("fold_constants", "cse", "dead_control", "simplify", "matmul_update", "fuse",
-              "inplace", "accumulate_pads")
+              "inplace", "accumulate_pads", "segments")
 _SHORT = {"fold": "fold_constants", "constant_folding": "fold_constants",
           "fold_constants": "fold_constants", "cse": "cse", "simplify": "simplify",
           "fuse": "fuse", "fusion": "fuse", "inplace": "inplace", "memory": "inplace",
           "dead_control": "dead_control", "gates": "dead_control",
           "matmul_update": "matmul_update", "gemm": "matmul_update",
-          "accumulate_pads": "accumulate_pads", "pads": "accumulate_pads"}
+          "accumulate_pads": "accumulate_pads", "pads": "accumulate_pads",
+          "segments": "segments", "jit": "segments"}
 ENV = "GRAPHFLOW_PASSES"
 
 
@@ -50,6 +51,20 @@ class CompileOptions:
       accumulate_pads: add zero-padded gradient terms (the ``Pad`` a slice's
         gradient makes) into their region of an ``AddN``/``AccumulateNV2``
         accumulator instead of materializing them (compiler/accumulate.py).
+      segments: once a plan is reused, compile runs of small steps into one njit
+        function each (compiler/segments.py; the sequential executor).
+      segment_after_runs: the run of a plan that starts its segment compilation
+        (2: the first reuse; 1: the first run).
+      segments_background: compile segments on a background thread (the plan runs
+        step by step meanwhile, slowed by the compiler sharing the GIL); False (the
+        default): within the run that starts them.
+      segment_min_steps: compile only when the segments would cover at least this
+        many steps (below it the saving does not repay the compile time).
+      segment_max_cost: size bound of one segment, in elementwise ops (a step
+        counts 1, a fused group its ops, a Sum 4): compile time grows with it.
+        Structurally equal segments share one compiled function.
+      segment_max_kernels: most distinct segment functions compiled per plan (those
+        covering the most steps; a bound on compile time), 0: no limit.
       fold_max_elements: largest folded constant (elements per output).
       fuse_max_ops: largest fusion group (structurally equal groups share a kernel).
       inplace_min_bytes: smallest output (static size) worth writing in place;
@@ -64,6 +79,12 @@ class CompileOptions:
     fuse: bool = True
     inplace: bool = True
     accumulate_pads: bool = True
+    segments: bool = True
+    segment_after_runs: int = 2
+    segments_background: bool = False
+    segment_min_steps: int = 64
+    segment_max_cost: int = 48
+    segment_max_kernels: int = 4
     fold_max_elements: int = 1 << 20
     fuse_max_ops: int = 24
     inplace_min_bytes: int = 1 << 16
@@ -93,7 +114,7 @@ class CompileOptions:
                 opts.cse = bool(getattr(oo, "do_common_subexpression_elimination", False))
                 opts.dead_control = opts.simplify = opts.fuse = opts.inplace = False
                 opts.matmul_update = False
-                opts.accumulate_pads = False
+                opts.accumulate_pads = opts.segments = False
         return apply_env(opts, os.environ.get(ENV) if env is None else env)
 
 

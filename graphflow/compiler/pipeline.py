@@ -100,6 +100,8 @@ class CompileReport:
       buffers: arrays the steps allocate in one run; peak_bytes: most bytes
         live at once (static estimate; ``peak_bytes_exact`` False when some
         shape was unknown); inplace: names of steps writing into an input.
+      tier: the segments' state (compiler/segments.py ``Tier``: ``status``,
+        ``segments``, ``steps_covered``) once the sequential executor ran the plan.
     """
 
     def __init__(self, options: CompileOptions) -> None:
@@ -112,6 +114,7 @@ class CompileReport:
         self.peak_bytes_exact = True
         self.inplace: list = []
         self.seconds = 0.0
+        self.tier: Any = None  # segments.Tier of the sequential executor, once it ran the plan
 
     def pass_report(self, name: str) -> PassReport:
         for p in self.passes:
@@ -140,6 +143,8 @@ class CompileReport:
                      % (len(self.steps), len(self.fused_groups), len(self.inplace),
                         self.buffers, self.peak_bytes, "" if self.peak_bytes_exact
                         else " (shapes partly unknown)"))
+        if self.tier is not None:
+            lines.append(self.tier.describe())
         return "\n".join(lines)
 
     def format_plan(self) -> str:
@@ -153,6 +158,8 @@ class CompileReport:
             if name in self.inplace:
                 line += "  (in place)"
             lines.append(line)
+        for name, members in getattr(self.tier, "layout", ()):
+            lines.append("     %-40s JitSegment  [%s]" % (name, " ".join(m for m, _ in members)))
         return "\n".join(lines)
 
     def __str__(self) -> str:

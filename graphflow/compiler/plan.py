@@ -126,7 +126,11 @@ class ExecutionPlan:
         if n.folded is not None:
             vals = tuple(v for v, k in zip(n.folded, keep) if k)
             return (_constant_fn(vals), (), outs, FoldedConstant(op))
-        fn = op.op_def.kernel(op, ctx) if n.kernel is None else n.kernel(ctx)
+        if n.kernel is None:
+            fn = op.op_def.kernel(op, ctx)
+        else:  # a pass's kernel: not the op's own (segments must not replace it)
+            fn = n.kernel(ctx)
+            fn.gf_replaced = True
         check = getattr(fn, "check", None)  # validation only (runtime/journal.py)
         ins = tuple(slot_of[t] for t in n.inputs)
         refs = tuple(i for i, t in enumerate(n.inputs)

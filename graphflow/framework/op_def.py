@@ -56,6 +56,8 @@ class OpDef:
         None means "no gradient registered" (LookupError when reached).
       reference: NumPy function ``(*arrays, **attrs)`` -> array or tuple.
       domain: (low, high) sampled by gradient checks.
+      jit_call: ``jit_call(op) -> JitCall | None``: how a step of this op runs
+        inside a compiled segment (``kernels/jitcall.py``); None: it does not.
     """
 
     op_type: str = ""
@@ -74,6 +76,7 @@ class OpDef:
     domain: tuple = (-2.0, 2.0)
     contract_exempt: str = ""  # why the contract test skips it, and which test covers it
     fold_max_size = 1000  # build-time constant folding bound (elements)
+    jit_call: Optional[Callable] = None
 
     @classmethod
     def infer(cls, op: Operation) -> list:

@@ -63,7 +63,9 @@ Node = tuple  # (expr: str, refs: tuple of value indices)
 def _helpers_digest() -> str:
     here = os.path.dirname(__file__)
     h = hashlib.sha1()
-    for name in ("scalar.py", "fastmath.py", "codegen.py"):
+    # generated sources compile these in (segments: the kernel modules jitcall.resolve knows)
+    for name in ("scalar.py", "fastmath.py", "codegen.py", "linalg_kernels.py",
+                 "reduction_kernels.py"):
         with open(os.path.join(here, name), "rb") as f:
             h.update(f.read())
     return h.hexdigest()[:10]
@@ -239,6 +241,20 @@ def load_kernel(source: str) -> Callable:
         fn = mod.kernel
         fn.gf_key = key
         _LOADED[key] = fn
+    return fn
+
+
+def kernel_for_key(key: str) -> Callable:
+    """The kernel ``load_kernel`` returned under ``key`` (imported from the cache directory
+    when this process has not loaded it yet; generated segment modules refer to kernels so)."""
+    fn = _LOADED.get(key)
+    if fn is not None:
+        return fn
+    with open(os.path.join(cache_dir(), "gf_" + key + ".py")) as f:
+        source = f.read()
+    fn = load_kernel(source)
+    if fn.gf_key != key:
+        raise RuntimeError("generated kernel gf_%s.py does not match its key" % key)
     return fn
 
 

@@ -23,6 +23,7 @@ from graphflow.framework.op_def import (NOT_DIFFERENTIABLE, REQUIRED, ConstInput
 from graphflow.framework.operation import (Operation, Tensor, convert_to_tensor,
                                            register_operator)
 from graphflow.framework.tensor_shape import TensorShape, as_shape
+from graphflow.kernels import jitcall
 from graphflow.ops._array_util import (INDEX_DTYPES, alloc_message, build, check_alloc,
                                        check_index_dtype, graph_values, partial_vector,
                                        rank_error, require_rank, shape_error)
@@ -228,6 +229,13 @@ class PlaceholderWithDefault(OpDef):
     @classmethod
     def kernel(cls, op: Operation, ctx: Any) -> Callable:
         return lambda x: x
+
+    @classmethod
+    def jit_call(cls, op: Operation) -> Any:
+        """A value (not a variable read) forwards inside a segment too."""
+        if op._inputs[0]._dtype.is_ref_dtype or jitcall.static_shape(op._inputs[0]) is None:
+            return None
+        return jitcall.JitCall(("{o0} = {i0}",))
 
     @staticmethod
     def grad(op: Operation, dy: Any) -> list:

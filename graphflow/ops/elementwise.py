@@ -13,6 +13,7 @@ from graphflow import dtypes
 from graphflow.framework.op_def import OpDef
 from graphflow.framework.operation import Operation
 from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
+from graphflow.kernels import jitcall
 from graphflow.kernels.elementwise import make_elementwise
 from graphflow.ops._array_util import dt_enum_name
 
@@ -110,6 +111,20 @@ class Elementwise(OpDef):
                 return run32(*[x.astype(np.float32) for x in xs]).astype(out_dt)
             return run
         return make_elementwise(expr, comp_dt if cls.out_dtype is None else out_dt, check)
+
+    @classmethod
+    def jit_call(cls, op: Operation) -> Any:
+        """Its generated kernel inside a segment (no ``check`` hook, fusible dtypes)."""
+        from graphflow.compiler.fuse import FUSIBLE_DTYPES
+        comp = op._inputs[0]._dtype
+        if cls.check is not None or comp not in FUSIBLE_DTYPES or not cls.expr_for(op):
+            return None
+        if any(t._dtype != comp for t in op._inputs):
+            return None
+        k = len(op._inputs)
+        out = op._outputs[0]
+        return jitcall.elementwise_call([(cls.expr_for(op), tuple(range(k)))], op._inputs, [k],
+                                        comp.np, [out._dtype.np], jitcall.static_shape(out))
 
     @classmethod
     def examples(cls) -> list:

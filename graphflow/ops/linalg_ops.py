@@ -39,7 +39,7 @@ from graphflow.framework import graph as graph_mod
 from graphflow.framework.op_def import OpDef, apply_op, register_op
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor, register_operator
 from graphflow.framework.tensor_shape import TensorShape, broadcast_shapes
-from graphflow.kernels import blas
+from graphflow.kernels import blas, jitcall
 from graphflow.ops import _array_util
 
 __all__ = ["matmul"]
@@ -123,6 +123,19 @@ class MatMul(OpDef):
                                   "In[1]: %s" % (_fmt(a.shape), _fmt(b.shape)))
             return dot(x, y)
         return run
+
+    @classmethod
+    def jit_call(cls, op: Operation) -> Any:
+        """Small float products (the ``np.dot`` case of the kernel) inside a segment."""
+        a, b = op._inputs
+        sa, sb = jitcall.static_shape(a), jitcall.static_shape(b)
+        if (op.get_attr("transpose_a") or op.get_attr("transpose_b") or sa is None
+                or sb is None or len(sa) != 2 or len(sb) != 2 or sa[1] != sb[0]
+                or a._dtype not in (dtypes.float32, dtypes.float64)
+                or sa[0] * sa[1] * sb[1] >= blas.SINGLE_THREAD_FLOPS):
+            return None
+        return jitcall.JitCall(("{o0} = {g0}({i0}, {i1})",),
+                               ("graphflow.kernels.linalg_kernels:matmul_small",))
 
     @classmethod
     def examples(cls) -> list:

@@ -20,6 +20,7 @@ from graphflow.framework.op_def import (NOT_DIFFERENTIABLE, ConstInput, OpDef, a
                                         constant_value, register_op)
 from graphflow.framework.operation import Operation, Tensor, convert_to_tensor
 from graphflow.framework.tensor_shape import TensorShape, unknown_shape
+from graphflow.kernels import jitcall
 from graphflow.kernels import reduction_kernels as rk
 from graphflow.ops import _array_util
 
@@ -240,6 +241,31 @@ class _Reduce(OpDef):
     def kernel(cls, op: Operation, ctx: Any) -> Any:
         return rk.make_reducer(cls.kind, op.inputs[0].dtype.base_dtype.np,
                                op.get_attr("keep_dims"))
+
+    @classmethod
+    def jit_call(cls, op: Operation) -> Any:
+        """Float sums and means that are one rows pass (trailing axes) inside a segment:
+        the kernel's own ``sum_rows_f`` call, so the same bits."""
+        x, axis = op._inputs
+        shape = jitcall.static_shape(x)
+        value = constant_value(axis)
+        if (cls.kind not in ("sum", "mean") or x._dtype not in (dtypes.float32, dtypes.float64)
+                or shape is None or value is None or not jitcall.small(shape)):
+            return None
+        try:
+            axes = rk.normalize_axes(np.asarray(value), len(shape))
+        except Exception:  # noqa: BLE001 - a bad axis: the kernel reports it
+            return None
+        passes = rk.reduce_passes(shape, axes)
+        out_shape = jitcall.static_shape(op._outputs[0])
+        if 0 in shape or len(passes) != 1 or passes[0][0] != "rows" or out_shape is None:
+            return None
+        m, n = passes[0][1]
+        div = n if cls.kind == "mean" else 1
+        return jitcall.JitCall(
+            ("{g0}({i0}.reshape(%d, %d), {o0}.reshape(%d), %d)" % (m, n, m, div),),
+            ("graphflow.kernels.reduction_kernels:sum_rows_f",), (0,), 4,
+            ((out_shape, np.dtype(x._dtype.np).name),))
 
     @classmethod
     def examples(cls) -> list:

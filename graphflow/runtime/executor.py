@@ -21,6 +21,8 @@ from typing import Any, Callable, Sequence
 
 from graphflow import errors
 from graphflow.errors import KernelError, OpError
+from graphflow.compiler import segments
+from graphflow.compiler.options import CompileOptions
 from graphflow.runtime import journal, memory
 
 
@@ -169,7 +171,8 @@ class _Prepared:
     checking that fetched variable references are initialized.
     """
 
-    __slots__ = ("source", "feed_slots", "nfeeds", "template", "steps", "fetch_slots")
+    __slots__ = ("source", "feed_slots", "nfeeds", "template", "steps", "fetch_slots",
+                 "fast", "runs", "tier")
 
     def __init__(self, plan: Any) -> None:
         source = plan.steps  # one snapshot: a compiler may swap in new steps later
@@ -211,6 +214,13 @@ class _Prepared:
             steps.append((6, None, None, info.fetch_checks, None, None, None))
         self.template = template
         self.steps = steps
+        # the second tier (compiler/segments.py): ``fast`` replaces ``steps`` once compiled
+        self.fast = None
+        self.runs = 0
+        report = getattr(plan, "report", None)
+        self.tier = segments.Tier(report.options if report is not None else CompileOptions())
+        if report is not None:
+            report.tier = self.tier
 
 
 class _Commit:
@@ -241,6 +251,13 @@ def execute(plan: Any, feed_values: list) -> list:
     p = plan.__dict__.get("_prepared")
     if p is None or p.source is not plan.steps or p.feed_slots is not plan.feed_slots:
         p = prepared(plan)
+    steps = p.fast
+    if steps is None:
+        steps = p.steps
+        p.runs += 1
+        if p.runs == p.tier.after:  # the plan is reused: compile its segments
+            segments.start(p)
+            steps = p.fast or steps
     vals = p.template.copy()
     if p.nfeeds >= 0 and len(feed_values) == p.nfeeds:
         vals[:p.nfeeds] = feed_values
@@ -251,7 +268,7 @@ def execute(plan: Any, feed_values: list) -> list:
     saved = None  # journal of this run: undo copies of updated variables
     chosen: Any = ()
     try:
-        for kind, fn, a, b, o, dead, node in p.steps:
+        for kind, fn, a, b, o, dead, node in steps:
             if kind == 2:
                 vals[o] = fn(vals[a], vals[b])
             elif kind == 1:

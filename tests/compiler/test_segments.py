@@ -1,0 +1,238 @@
+"""Segments (compiler/segments.py): runs of small steps compiled into one njit function.
+
+Checked against the same graph run step by step (segments off: the same bits),
+NumPy, and the errors the steps give on their own.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import graphflow as tf
+from graphflow.compiler import segments
+from graphflow.compiler.options import CompileOptions
+from graphflow.errors import InvalidArgumentError
+from graphflow.runtime import executor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _session(graph, **opts):
+    opts.setdefault("segment_min_steps", 8)
+    cfg = tf.ConfigProto(graph_options=tf.GraphOptions(compile_options=CompileOptions(**opts)))
+    return tf.Session(graph=graph, config=cfg)
+
+
+def _prepared(sess):
+    plans = list(sess._plans.values())
+    return executor.prepared(plans[-1])
+
+
+def _matmul_chain(n, seed=0, scale_first=False):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (16, 16)).astype(np.float32)
+    ws = [(rng.normal(size=(16, 16)) / 4).astype(np.float32) for _ in range(n)]
+    g = tf.Graph()
+    with g.as_default():
+        xin = tf.placeholder(tf.float32, [16, 16], name="x")
+        h = xin * 0.5 if scale_first else xin
+        for w in ws:
+            h = tf.tanh(tf.matmul(h, tf.constant(w)))
+    expect = x * np.float32(0.5) if scale_first else x
+    for w in ws:
+        expect = np.tanh(expect @ w)
+    return g, xin, h, x, expect
+
+
+def test_matmul_tanh_chain_runs_as_segments_with_the_same_bits():
+    g, xin, h, x, expect = _matmul_chain(60)
+    with _session(g, segments=False) as off, _session(g) as on:
+        ref = [off.run(h, {xin: x}) for _ in range(3)]
+        got = [on.run(h, {xin: x}) for _ in range(3)]
+        p = _prepared(on)
+        assert _prepared(off).tier.status == "off" and _prepared(off).fast is None
+    assert p.tier.status == "ready"
+    assert p.tier.steps_covered == 120  # every MatMul and Tanh step
+    kinds = [getattr(st[6], "type", None) for st in p.fast]
+    assert set(kinds) == {"JitSegment"}
+    for r, s in zip(ref, got):
+        np.testing.assert_array_equal(s, r)
+    np.testing.assert_allclose(got[-1], expect, rtol=1e-5, atol=1e-6)
+
+
+def test_structurally_equal_pieces_share_one_compiled_function():
+    g, xin, h, x, _ = _matmul_chain(200, seed=1)
+    with _session(g) as s:
+        for _ in range(2):
+            s.run(h, {xin: x})
+        p = _prepared(s)
+    fns = [st[1].gf_segment[0] for st in p.fast if isinstance(st[6], segments.Segment)]
+    assert len(fns) >= 8
+    assert len({id(f) for f in fns}) <= 3  # first piece, the repeated middle, the tail
+
+
+def _tanh_chain_grads(n, seed=2):
+    rng = np.random.default_rng(seed)
+    x0 = rng.uniform(-1, 1, 100).astype(np.float32)
+    w0 = rng.uniform(-0.2, 0.4, n).astype(np.float32)
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [100], name="x")
+        ws = [tf.Variable(w0[i], name="w%d" % i) for i in range(n)]
+        h = x
+        for w in ws:
+            h = tf.tanh(h * w + h)
+        loss = tf.reduce_sum(h)
+        grads = tf.gradients(loss, ws)
+        init = tf.global_variables_initializer()
+    return g, x, x0, w0, [loss] + grads, init
+
+
+def _numpy_chain(x0, w0):
+    hs = [x0.astype(np.float64)]
+    for w in w0:
+        hs.append(np.tanh(hs[-1] * w + hs[-1]))
+    g = np.ones_like(hs[-1])
+    grads = []
+    for i in range(len(w0) - 1, -1, -1):
+        d = g * (1 - hs[i + 1] ** 2)
+        grads.append(np.sum(d * hs[i]))
+        g = d * (w0[i] + 1)
+    return [hs[-1].sum()] + grads[::-1]
+
+
+@pytest.mark.parametrize("fuse", [True, False])
+def test_chain_gradients_with_variable_reads_match_steps_and_numpy(fuse):
+    g, x, x0, w0, fetches, init = _tanh_chain_grads(40)
+    with _session(g, segments=False, fuse=fuse) as off, _session(g, fuse=fuse) as on:
+        off.run(init)
+        on.run(init)
+        ref = off.run(fetches, {x: x0})
+        got = [on.run(fetches, {x: x0}) for _ in range(3)][-1]
+        p = _prepared(on)
+    assert p.tier.status == "ready" and p.tier.segments >= 1
+    # variable reads stay steps, moved in front of the segment that uses them
+    assert any(getattr(st[6], "type", None) == "Identity" for st in p.fast)
+    for a, b in zip(got, ref):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(got, _numpy_chain(x0, w0), rtol=2e-4, atol=1e-5)
+
+
+def test_an_input_of_another_shape_gives_the_steps_error():
+    g, xin, h, x, _ = _matmul_chain(12)
+    with _session(g) as s:
+        for _ in range(2):
+            s.run(h, {xin: x})
+        p = _prepared(s)
+    st = next(st for st in p.fast if isinstance(st[6], segments.Segment))
+    vals = p.template.copy()
+    args = [vals[i] for i in st[2]]
+    args[0] = np.ones((3, 5), np.float32)  # the fed x, not 16x16
+    with pytest.raises(InvalidArgumentError) as e:
+        st[1](*args)
+    assert "Matrix size-incompatible" in str(e.value)
+    assert "MatMul" in str(e.value)  # names the failing op, not the segment
+
+
+def test_a_strided_input_falls_back_to_the_steps_for_good():
+    g, xin, h, x, expect = _matmul_chain(12, scale_first=True)  # x goes to an elementwise op
+    with _session(g) as s:
+        for _ in range(2):
+            s.run(h, {xin: x})
+        p = _prepared(s)
+    st = next(st for st in p.fast if isinstance(st[6], segments.Segment))
+    args = [p.template[i] for i in st[2]]
+    big = np.zeros((16, 32), np.float32)
+    big[:, ::2] = x
+    args[0] = big[:, ::2]  # same values, not contiguous: Numba cannot take it as planned
+    out = st[1](*args)
+    assert st[1].gf_segment[0] is None  # turned off: steps from now on
+    args[0] = x
+    np.testing.assert_array_equal(out, st[1](*args))
+
+
+def test_a_read_only_feed_compiles_once_more_and_keeps_the_segments():
+    g, xin, h, x, expect = _matmul_chain(40)
+    ro = x.copy()
+    ro.flags.writeable = False
+    with _session(g) as s:
+        outs = [s.run(h, {xin: v}) for v in (x, x, ro, ro, x)]
+        p = _prepared(s)
+    segs = [st for st in p.fast if isinstance(st[6], segments.Segment)]
+    assert all(st[1].gf_segment[0] is not None for st in segs)
+    first = next(st for st in segs if p.feed_slots[0] in st[2])
+    assert len(first[1].gf_segment[0].overloads) == 2  # writable and read-only x
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+    np.testing.assert_allclose(outs[0], expect, rtol=1e-5, atol=1e-6)
+
+
+def test_small_plans_and_the_off_switches_compile_nothing(monkeypatch):
+    g, xin, h, x, _ = _matmul_chain(3)
+    with _session(g, segment_min_steps=64) as s:
+        for _ in range(3):
+            s.run(h, {xin: x})
+        assert _prepared(s).tier.status == "none"
+    monkeypatch.setenv("GRAPHFLOW_PASSES", "-segments")
+    g, xin, h, x, _ = _matmul_chain(40)
+    with tf.Session(graph=g) as s:
+        for _ in range(3):
+            s.run(h, {xin: x})
+        assert _prepared(s).tier.status == "off"
+
+
+def test_background_compilation_serves_runs_meanwhile():
+    g, xin, h, x, expect = _matmul_chain(50, seed=3)
+    with _session(g, segments_background=True) as s:
+        outs = [s.run(h, {xin: x}) for _ in range(3)]
+        p = _prepared(s)
+        t0 = time.monotonic()
+        while p.fast is None and time.monotonic() - t0 < 120:
+            outs.append(s.run(h, {xin: x}))
+        assert p.tier.status == "ready"
+        outs.append(s.run(h, {xin: x}))
+    for o in outs[1:]:
+        np.testing.assert_array_equal(o, outs[0])
+    np.testing.assert_allclose(outs[0], expect, rtol=1e-5, atol=1e-6)
+
+
+_CACHE_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, %r)
+    sys.path.insert(0, %r)
+    import numpy as np
+    import graphflow as tf
+    from graphflow.compiler import segments
+    from test_segments import _matmul_chain, _session, _prepared
+    g, xin, h, x, _ = _matmul_chain(30)
+    with _session(g) as s:
+        out = [s.run(h, {xin: x}) for _ in range(2)][-1]
+        p = _prepared(s)
+    fns = {id(st[1].gf_segment[0]): st[1].gf_segment[0] for st in p.fast
+           if isinstance(st[6], segments.Segment)}
+    hits = sum(sum(f.stats.cache_hits.values()) for f in fns.values())
+    misses = sum(sum(f.stats.cache_misses.values()) for f in fns.values())
+    print("RESULT", len(fns), hits, misses, float(out.sum()))
+""")
+
+
+@pytest.mark.slow
+def test_second_process_loads_segments_from_disk(tmp_path):
+    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), GRAPHFLOW_PASSES="on")
+    script = _CACHE_SCRIPT % (ROOT, os.path.dirname(os.path.abspath(__file__)))
+    runs = []
+    for _ in range(2):
+        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert out.returncode == 0, out.stderr
+        line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")][-1]
+        _, n, hits, misses, total = line.split()
+        runs.append((int(n), int(hits), int(misses), float(total)))
+    (n1, h1, m1, t1), (n2, h2, m2, t2) = runs
+    assert n1 >= 1 and m1 >= 1        # the first process compiled its segments
+    assert n2 == n1 and m2 == 0 and h2 >= 1  # the second loaded them from disk
+    assert t1 == t2

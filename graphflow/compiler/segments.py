@@ -198,10 +198,17 @@ def segment_source(members: Sequence[tuple], calls: Sequence[jitcall.JitCall],
     body: list = []
     params: list = []
     live_set = set(live)
+    last_read: dict = {}
+    for k, (st, call) in enumerate(zip(members, calls)):
+        ins = _ios(st)[0]
+        for j in (call.reads if call.reads is not None else range(len(ins))):
+            last_read[ins[j]] = k
+    owned: set = set()  # slots holding arrays made inside the segment, aliased by nothing
     nval = 0
-    for st, call in zip(members, calls):
+    for k, (st, call) in enumerate(zip(members, calls)):
         ins, outs = _ios(st)
         reads = call.reads if call.reads is not None else range(len(ins))
+        call, into = _inplace(call, ins, outs, reads, k, owned, last_read, live_set)
         fmt: dict = {}
         for j in reads:
             s = ins[j]
@@ -215,7 +222,9 @@ def segment_source(members: Sequence[tuple], calls: Sequence[jitcall.JitCall],
                 uses[ref] = "G%d" % len(uses)
             fmt["g%d" % j] = uses[ref]
         for q, s in enumerate(outs):
-            if call.alloc is not None and s in live_set:
+            if into is not None and q == into[1]:
+                name = names[ins[into[0]]]  # written into that input's array
+            elif call.alloc is not None and s in live_set:
                 name = "o%d" % len(params)
                 params.append((s,) + tuple(call.alloc[q]))
             else:
@@ -224,6 +233,10 @@ def segment_source(members: Sequence[tuple], calls: Sequence[jitcall.JitCall],
                 if call.alloc is not None:
                     body.append("    %s = np.empty(%r, np.%s)" % ((name,) + tuple(call.alloc[q])))
             names[s] = fmt["o%d" % q] = name
+            if call.fresh and s not in live_set:
+                owned.add(s)
+        if not call.fresh:  # an output may alias an input: neither may be overwritten
+            owned.difference_update(ins)
         body += ["    " + line.format(**fmt) for line in call.lines]
     pset = {p[0] for p in params}
     returned = [s for s in live if s not in pset]
@@ -236,6 +249,21 @@ def segment_source(members: Sequence[tuple], calls: Sequence[jitcall.JitCall],
     src = "\n".join(head + ["", "", "@njit(%s)" % _FLAGS, "def kernel(%s):" % ", ".join(sig)]
                     + body + ["    return %s" % (ret if rets else "None")]) + "\n"
     return src, args, tensors, params, returned
+
+
+def _inplace(call: jitcall.JitCall, ins: tuple, outs: tuple, reads: Any, k: int, owned: set,
+             last_read: dict, live: set) -> tuple:
+    """``(call, (j, q))`` when output ``q`` can be written into input ``j``'s array (made in
+    the segment, aliased by nothing, read last here and only once), else ``(call, None)``."""
+    for j, q in call.inplace:
+        s = ins[j]
+        if (s in owned and last_read.get(s) == k and outs[q] not in live
+                and sum(1 for i in reads if ins[i] == s) == 1):
+            variant = call.variant(j, q)
+            if variant is not None:
+                owned.discard(s)
+                return variant, (j, q)
+    return call, None
 
 
 def _example(value: Any, tensor: Any) -> Any:

@@ -21,7 +21,7 @@ and reports the op's own error.
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple, Optional, Sequence
+from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -35,6 +35,9 @@ class JitCall(NamedTuple):
     reads: Optional[tuple] = None  # input indices the lines use (None: all)
     cost: int = 1  # code size, in elementwise ops: bounds a segment (compile time)
     alloc: Optional[tuple] = None  # (shape, dtype name) per output the lines write into
+    fresh: bool = False  # the outputs are new arrays (always so with ``alloc``)
+    inplace: tuple = ()  # (input j, output q) pairs that ``variant(j, q)`` can write in place
+    variant: Optional[Callable] = None  # (j, q) -> JitCall writing output q into input j
 
 
 def resolve(ref: str) -> Any:
@@ -85,9 +88,22 @@ def elementwise_call(nodes: Sequence[tuple], inputs: Sequence[Any], out_values: 
             patterns += "s"
         else:
             return None
-    fk = codegen.fused_kernel(nodes, patterns, out_values, np.dtype(dtype).name)
-    args = ["{i%d}.reshape(%d)" % (p, n if fk.patterns[j] == "f" else 1)
-            for j, p in enumerate(fk.in_order)]
-    args += ["{o%d}.reshape(%d)" % (q, n) for q in fk.out_order]
-    return JitCall(("{g0}(%s)" % ", ".join(args),), ("gf:" + fk.key,), tuple(fk.in_order),
-                   len(nodes), tuple((out_shape, np.dtype(d).name) for d in out_dtypes))
+    dt = np.dtype(dtype).name
+    alloc = tuple((out_shape, np.dtype(d).name) for d in out_dtypes)
+
+    def call(inplace: Optional[tuple] = None) -> Optional[JitCall]:
+        fk = codegen.fused_kernel(nodes, patterns, out_values, dt, inplace=inplace)
+        if inplace is not None and fk.inplace is None:
+            return None
+        skip = inplace[1] if inplace is not None else -1
+        args = ["{i%d}.reshape(%d)" % (p, n if fk.patterns[j] == "f" else 1)
+                for j, p in enumerate(fk.in_order)]
+        args += ["{o%d}.reshape(%d)" % (q, n) for q in fk.out_order if q != skip]
+        return JitCall(("{g0}(%s)" % ", ".join(args),), ("gf:" + fk.key,), tuple(fk.in_order),
+                       len(nodes), alloc, True, pairs, lambda j, q: call((j, q)))
+
+    # an output may go into an input read element by element with its dtype (the
+    # codegen in-place variant: one array as input and output would not vectorize)
+    pairs = tuple((j, q) for j, ch in enumerate(patterns) if ch == "f"
+                  for q, d in enumerate(out_dtypes) if np.dtype(d) == np.dtype(dtype))
+    return call()

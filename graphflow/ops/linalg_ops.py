@@ -135,7 +135,7 @@ class MatMul(OpDef):
                 or sa[0] * sa[1] * sb[1] >= blas.SINGLE_THREAD_FLOPS):
             return None
         return jitcall.JitCall(("{o0} = {g0}({i0}, {i1})",),
-                               ("graphflow.kernels.linalg_kernels:matmul_small",))
+                               ("graphflow.kernels.linalg_kernels:matmul_small",), fresh=True)
 
     @classmethod
     def examples(cls) -> list:

@@ -64,6 +64,31 @@ def test_matmul_tanh_chain_runs_as_segments_with_the_same_bits():
     np.testing.assert_allclose(got[-1], expect, rtol=1e-5, atol=1e-6)
 
 
+def test_values_read_again_are_not_overwritten_in_place():
+    rng = np.random.default_rng(7)
+    x = rng.uniform(-1, 1, (16, 16)).astype(np.float32)
+    ws = [(rng.normal(size=(16, 16)) / 4).astype(np.float32) for _ in range(12)]
+    g = tf.Graph()
+    with g.as_default():
+        xin = tf.placeholder(tf.float32, [16, 16], name="x")
+        h = xin
+        for w in ws:  # tanh may not write into m: the sum reads m again
+            m = tf.matmul(h, tf.constant(w))
+            h = tf.identity(tf.tanh(m)) * 0.5 + m * 0.25
+    expect = x
+    for w in ws:
+        m = expect @ w
+        expect = np.tanh(m) * np.float32(0.5) + m * np.float32(0.25)
+    for fuse in (True, False):
+        with _session(g, segments=False, fuse=fuse) as off, _session(g, fuse=fuse) as on:
+            ref = off.run(h, {xin: x})
+            got = [on.run(h, {xin: x}) for _ in range(3)]
+            assert _prepared(on).tier.status == "ready"
+        for o in got:
+            np.testing.assert_array_equal(o, ref)
+        np.testing.assert_allclose(ref, expect, rtol=1e-5, atol=1e-6)
+
+
 def test_structurally_equal_pieces_share_one_compiled_function():
     g, xin, h, x, _ = _matmul_chain(200, seed=1)
     with _session(g) as s:

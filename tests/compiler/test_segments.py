@@ -261,3 +261,15 @@ def test_second_process_loads_segments_from_disk(tmp_path):
     assert n1 >= 1 and m1 >= 1        # the first process compiled its segments
     assert n2 == n1 and m2 == 0 and h2 >= 1  # the second loaded them from disk
     assert t1 == t2
+
+
+def test_the_segments_example_in_compiler_md_prints_what_the_doc_shows(capsys):
+    text = open(os.path.join(ROOT, "docs", "compiler.md")).read()
+    tail = text[text.index("of small steps shows what they do:"):]
+    blocks = tail.split("```")
+    code = blocks[1][len("python\n"):]
+    expected = blocks[3].strip("\n")
+    with tf.Graph().as_default():
+        exec(compile(code, "compiler.md", "exec"), {})
+    got = capsys.readouterr().out.strip("\n")
+    assert [ln.rstrip() for ln in got.splitlines()] == expected.splitlines()

@@ -12,13 +12,13 @@ A node is dropped when
   target, and some node waits for it (otherwise pruning would have left it
   out);
 * it is *pure*: not stateful, mutates nothing, reads no ref;
-* it *cannot fail*: its type is on a short list of ops that fail only on
-  shapes (``MatMul``, elementwise ops without a value ``check``, reductions
-  and reshapes whose axis/shape inputs are constants, ...) and every input
-  and output shape is fully known statically (so the run-time shapes are
-  the static ones and were checked when the graph was built). Ops that fail
-  on values (``CheckNumerics``, ``Assert``, integer division, gathers,
-  ``Print`` ...) are never on the list and always stay.
+* it *cannot fail*: its OpDef declares ``failures = "shapes"`` (``MatMul``,
+  elementwise ops without a value ``check``, reductions and reshapes whose
+  ``const_args`` -- axis, shape -- are constants, ...; ``op_def.run_failures``)
+  or it is an identity, and every input and output shape is fully known
+  statically (so the run-time shapes are the static ones and were checked
+  when the graph was built). Ops that fail on values (``CheckNumerics``,
+  ``Assert``, integer division, gathers, ``Print`` ...) always stay.
 
 Dropping such an op can only let the ops waiting for it start earlier; no
 value changes. Its control users inherit what it waited for (its control
@@ -32,19 +32,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphflow.compiler.ir import IDENTITY_TYPES, IRGraph, Node
-
-# Ops that can fail at run time only through their shapes (with the inputs
-# listed in _CONST_ARGS, if any, produced by constants).
-SAFE_TYPES = frozenset(("MatMul", "BatchMatMul", "BatchMatMulV2", "BiasAdd", "BiasAddGrad",
-                        "AddN", "ZerosLike", "OnesLike", "Shape", "Size", "Rank", "Tile",
-                        "Sum", "Mean", "Max", "Min", "Prod", "Reshape", "ExpandDims",
-                        "Squeeze", "Transpose", "Softmax", "LogSoftmax")) | IDENTITY_TYPES
-# Never dropped, whatever else holds (listed for the reader: none is in SAFE_TYPES).
-KEEP_TYPES = frozenset(("CheckNumerics", "Assert", "Print", "PrintV2", "EnsureShape",
-                        "VerifyTensorAllFinite"))
-# Input positions that must come from a Const (or a folded node) for the op to be safe.
-_CONST_ARGS = {"Tile": (1,), "Sum": (1,), "Mean": (1,), "Max": (1,), "Min": (1,),
-               "Prod": (1,), "Reshape": (1,), "ExpandDims": (1,), "Transpose": (1,)}
+from graphflow.framework.op_def import run_failures
 
 
 def run(ir: IRGraph, ctx: Any, options: Any) -> dict:
@@ -80,17 +68,16 @@ def droppable(ir: IRGraph, n: Node) -> bool:
     op = n.op
     d = op._op_def
     t = op.type
-    if t in KEEP_TYPES or d.stateful or getattr(d, "mutates", False) or d.ref_inputs:
+    if d.stateful or getattr(d, "mutates", False) or d.ref_inputs:
         return False
     if n.folded is not None:
         return True
-    if t not in SAFE_TYPES and not (d.elementwise and getattr(d, "expr", "")
-                                    and getattr(d, "check", None) is None):
+    if run_failures(d) != "shapes" and t not in IDENTITY_TYPES:
         return False
     for x in list(n.inputs) + list(op._outputs):
         if x.dtype.is_ref_dtype or not x.shape.is_fully_defined():
             return False
-    for i in _CONST_ARGS.get(t, ()):
+    for i in d.const_args:
         if i >= len(n.inputs):
             return False
         p = ir.producer(n.inputs[i])

@@ -58,6 +58,14 @@ class OpDef:
       domain: (low, high) sampled by gradient checks.
       jit_call: ``jit_call(op) -> JitCall | None``: how a step of this op runs
         inside a compiled segment (``kernels/jitcall.py``); None: it does not.
+      failures: how its kernel can fail at run time: ``"never"``; ``"shapes"``
+        (only through shapes, which the shape function already checked when
+        every input shape is fully known statically and the ``const_args``
+        inputs are constants); ``"values"`` (anything else: checks of values,
+        indices, integer division, ...). Read by the compiler (``dead_control``
+        drops unused gated ops that cannot fail) and the journal (no undo copy
+        is needed before a step that cannot fail): ``run_failures(op_def)``.
+      const_args: input positions that must be constants for ``"shapes"``.
     """
 
     op_type: str = ""
@@ -77,6 +85,8 @@ class OpDef:
     contract_exempt: str = ""  # why the contract test skips it, and which test covers it
     fold_max_size = 1000  # build-time constant folding bound (elements)
     jit_call: Optional[Callable] = None
+    failures: str = "values"
+    const_args: tuple = ()
 
     @classmethod
     def infer(cls, op: Operation) -> list:
@@ -119,6 +129,14 @@ class OpDef:
     def examples(cls) -> list:
         """Contract-test cases: list of ``(input arrays, attrs)``."""
         return []
+
+
+def run_failures(op_def: Any) -> str:
+    """``op_def.failures``, except that a value ``check`` hook (integer division)
+    makes any op fail on values."""
+    if getattr(op_def, "check", None) is not None:
+        return "values"
+    return getattr(op_def, "failures", "values")
 
 
 def kernel_attrs(op: Operation) -> dict:

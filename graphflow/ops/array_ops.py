@@ -119,6 +119,7 @@ def _to_numpy_fast(value: Any, dt: Any) -> Optional[np.ndarray]:
 @register_op
 class Const(OpDef):
     """A constant tensor; its value lives in the ``value`` attr."""
+    failures = "never"
     inputs = ()
     attrs = {"value": REQUIRED, "dtype": REQUIRED}
     grad = NOT_DIFFERENTIABLE
@@ -255,6 +256,7 @@ def placeholder_with_default(input: Any, shape: Any, name: Optional[str] = None)
 @register_op
 class Identity(OpDef):
     """Forwards its input (reading a variable when given its reference)."""
+    failures = "never"
     inputs = ("input",)
     forwards = 0
 
@@ -329,6 +331,7 @@ register_operator("constant", _constant_or_pack)
 @register_op
 class StopGradient(OpDef):
     """Forwards its input; gradients do not flow through it."""
+    failures = "never"
     inputs = ("input",)
     forwards = 0
     grad = NOT_DIFFERENTIABLE
@@ -394,6 +397,7 @@ class Fill(OpDef):
 
 
 class _LikeOp(OpDef):
+    failures = "shapes"
     inputs = ("x",)
     grad = NOT_DIFFERENTIABLE
     fill_value = 0
@@ -507,6 +511,7 @@ def ones_like(tensor: Any, dtype: Any = None, name: Optional[str] = None,
 
 # --- shape queries --------------------------------------------------------------------
 class _ShapeQuery(OpDef):
+    failures = "shapes"
     inputs = ("input",)
     attrs = {"out_type": dtypes.int32}
     grad = NOT_DIFFERENTIABLE

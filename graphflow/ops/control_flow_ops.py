@@ -19,6 +19,7 @@ __all__ = ["no_op", "group", "tuple"]
 @register_op
 class NoOp(OpDef):
     """Does nothing; used to hang control dependencies on."""
+    failures = "never"
     inputs = ()
     num_outputs = 0
     grad = NOT_DIFFERENTIABLE

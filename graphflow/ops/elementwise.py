@@ -82,6 +82,7 @@ def _mismatch(a: TensorShape, b: TensorShape) -> tuple:
 
 class Elementwise(OpDef):
     """An op computing ``expr`` per element of its broadcast inputs."""
+    failures = "shapes"
 
     elementwise = True
     expr: str = ""

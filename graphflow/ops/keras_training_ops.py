@@ -58,6 +58,7 @@ class SparseApplyKerasMomentum(_KerasApply):
     ref_inputs = (0, 1)
     attrs = {"use_locking": False, "use_nesterov": False}
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:
@@ -84,6 +85,7 @@ class SparseApplyAdagradV2(_KerasApply):
     ref_inputs = (0, 1)
     attrs = {"use_locking": False, "update_slots": True}
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:

@@ -81,6 +81,7 @@ def _matmul_grad(op: Operation, dy: Any) -> list:
 @register_op
 class MatMul(OpDef):
     """``op(a) @ op(b)`` for rank-2 ``a``, ``b`` (op = optional transpose)."""
+    failures = "shapes"
 
     inputs = ("a", "b")
     attrs = {"transpose_a": False, "transpose_b": False}
@@ -200,6 +201,7 @@ def _sum_to(g: Tensor, axes: list, shape: list) -> Tensor:
 @register_op
 class BatchMatMulV2(OpDef):
     """Batched ``adj(x) @ adj(y)`` over the last two axes; batch dims broadcast."""
+    failures = "shapes"
 
     inputs = ("x", "y")
     attrs = {"adj_x": False, "adj_y": False}

@@ -308,6 +308,7 @@ def _log_softmax_ref(x: np.ndarray) -> np.ndarray:
 
 @register_op
 class Softmax(_LastAxisOp):
+    failures = "shapes"
     row_kernel = staticmethod(nn_kernels.softmax_2d)
 
     @staticmethod
@@ -322,6 +323,7 @@ class Softmax(_LastAxisOp):
 
 @register_op
 class LogSoftmax(_LastAxisOp):
+    failures = "shapes"
     row_kernel = staticmethod(nn_kernels.log_softmax_2d)
     reference = staticmethod(_log_softmax_ref)
 
@@ -429,6 +431,7 @@ def _as_3d(x: np.ndarray, axis: int) -> np.ndarray:
 @register_op
 class BiasAdd(OpDef):
     """value + bias along the channel axis: last (NHWC) or 1 (NCHW)."""
+    failures = "shapes"
     inputs = ("value", "bias")
     attrs = {"data_format": "NHWC"}
     allowed = NUMERIC
@@ -507,6 +510,7 @@ class BiasAdd(OpDef):
 @register_op
 class BiasAddGrad(OpDef):
     """Sum of out_backprop over every axis but the channel axis."""
+    failures = "shapes"
     inputs = ("out_backprop",)
     attrs = {"data_format": "NHWC"}
     allowed = NUMERIC

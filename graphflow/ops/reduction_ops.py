@@ -224,6 +224,8 @@ def _gather_drop_negatives(params: Any, ids: Tensor) -> Any:
 class _Reduce(OpDef):
     """Shared declaration of Sum/Mean/Prod/Max/Min: ``input`` reduced over the
     int32/int64 ``reduction_indices`` (scalar or vector), attr ``keep_dims``."""
+    failures = "shapes"
+    const_args = (1,)
 
     inputs = ("input", "reduction_indices")
     same_dtype = ("input",)
@@ -454,6 +456,7 @@ class ArgMin(_ArgReduce):
 @register_op
 class AddN(OpDef):
     """Elementwise sum of a list of tensors of one shape and dtype (no broadcasting)."""
+    failures = "shapes"
 
     inputs = ("*inputs",)
     allowed = dtypes.NUMERIC

@@ -53,6 +53,8 @@ def _shape_of(x: Tensor, out_type: Any = dtypes.int32) -> Tensor:
 @register_op
 class Reshape(OpDef):
     """``tensor`` with a new shape of the same size; one entry may be -1."""
+    failures = "shapes"
+    const_args = (1,)
     inputs = ("tensor", "shape")
     same_dtype = ("tensor",)
     input_dtypes = {"shape": dtypes.int32}
@@ -141,6 +143,8 @@ def reshape(tensor: Any, shape: Any, name: Optional[str] = None) -> Tensor:  # n
 @register_op
 class ExpandDims(OpDef):
     """Insert a dimension of size 1 at index ``dim``."""
+    failures = "shapes"
+    const_args = (1,)
     inputs = ("input", "dim")
     same_dtype = ("input",)
     input_dtypes = {"dim": dtypes.int32}
@@ -207,6 +211,7 @@ def expand_dims(input: Any, axis: Any = None, name: Optional[str] = None,  # noq
 @register_op
 class Squeeze(OpDef):
     """Remove size-1 dimensions (all of them, or those in ``squeeze_dims``)."""
+    failures = "shapes"
     inputs = ("input",)
     attrs = {"squeeze_dims": ()}
     view_of = 0
@@ -298,6 +303,8 @@ def _check_perm(perm: Any, n: int) -> list:
 @register_op
 class Transpose(OpDef):
     """Permute the dimensions of ``x``: output dim ``i`` is input dim ``perm[i]``."""
+    failures = "shapes"
+    const_args = (1,)
     inputs = ("x", "perm")
     same_dtype = ("x",)
     input_dtypes = {"perm": dtypes.int32}
@@ -484,6 +491,8 @@ def broadcast_to(input: Any, shape: Any, name: Optional[str] = None) -> Tensor: 
 @register_op
 class Tile(OpDef):
     """``input`` repeated ``multiples[i]`` times along dimension ``i``."""
+    failures = "shapes"
+    const_args = (1,)
     inputs = ("input", "multiples")
     same_dtype = ("input",)
     input_dtypes = {"multiples": dtypes.int32}

@@ -70,6 +70,7 @@ def _locked(cell: Any, use_locking: bool) -> Any:
 @register_op
 class VariableV2(OpDef):
     """A mutable tensor kept by the session (TF1 ``VariableV2``); outputs its ref."""
+    failures = "never"
     inputs = ()
     attrs = {"shape": REQUIRED, "dtype": REQUIRED, "container": "", "shared_name": ""}
     stateful = True
@@ -98,6 +99,7 @@ def variable_op_v2(shape: Any, dtype: Any, name: str = "Variable", container: st
 @register_op
 class Assign(OpDef):
     """``ref = value``; outputs the ref. Same as TF1 ``Assign``."""
+    failures = "shapes"
     inputs = ("ref", "value")
     ref_inputs = (0,)
     attrs = {"validate_shape": True, "use_locking": True}
@@ -142,6 +144,7 @@ class Assign(OpDef):
 
 class _DenseUpdate(OpDef):
     """Shared declaration of AssignAdd / AssignSub (``ref op= value`` in place)."""
+    failures = "shapes"
     inputs = ("ref", "value")
     ref_inputs = (0,)
     attrs = {"use_locking": False}
@@ -357,6 +360,7 @@ def scatter_sub(ref: Any, indices: Any, updates: Any, use_locking: bool = False,
 @register_op
 class IsVariableInitialized(OpDef):
     """Scalar bool: has the variable been assigned? Same as TF1 ``IsVariableInitialized``."""
+    failures = "never"
     inputs = ("ref",)
     ref_inputs = (0,)
     stateful = True

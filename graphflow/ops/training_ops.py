@@ -67,6 +67,7 @@ class _Apply(OpDef):
     gradient, the indices (sparse only), the scalar hyperparameters in input
     order and the op's attrs.
     """
+    failures = "shapes"
     attrs = {"use_locking": False}
     allowed = dtypes.FLOATS
     stateful = True
@@ -398,6 +399,7 @@ class SparseApplyMomentum(_Apply):
     ref_inputs = (0, 1)
     attrs = {"use_locking": False, "use_nesterov": False}
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:
@@ -411,6 +413,7 @@ class SparseApplyAdagrad(_Apply):
     ref_inputs = (0, 1)
     attrs = {"use_locking": False, "update_slots": True}
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:
@@ -423,6 +426,7 @@ class SparseApplyAdadelta(_Apply):
     inputs = ("var", "accum", "accum_update", "lr", "rho", "epsilon", "grad", "indices")
     ref_inputs = (0, 1, 2)
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:
@@ -437,6 +441,7 @@ class SparseApplyFtrl(_Apply):
     inputs = ("var", "accum", "linear", "grad", "indices", "lr", "l1", "l2", "lr_power")
     ref_inputs = (0, 1, 2)
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:
@@ -450,6 +455,7 @@ class SparseApplyFtrlV2(_Apply):
               "lr_power")
     ref_inputs = (0, 1, 2)
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:
@@ -462,6 +468,7 @@ class SparseApplyRMSProp(_Apply):
     inputs = ("var", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad", "indices")
     ref_inputs = (0, 1, 2)
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:
@@ -476,6 +483,7 @@ class SparseApplyCenteredRMSProp(_Apply):
     inputs = ("var", "mg", "ms", "mom", "lr", "rho", "momentum", "epsilon", "grad", "indices")
     ref_inputs = (0, 1, 2, 3)
     sparse = True
+    failures = "values"  # out-of-range indices
 
     @staticmethod
     def call(a: list, g: np.ndarray, idx: np.ndarray, s: list, attrs: dict) -> None:

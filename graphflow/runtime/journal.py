@@ -44,20 +44,14 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+from graphflow.framework.op_def import run_failures
+
 NEVER, STATIC, MAY = 0, 1, 2
 
-# Ops that cannot fail at run time whatever their inputs.
-NEVER_TYPES = frozenset(("NoOp", "ControlTrigger", "Const", "VariableV2",
-                         "IsVariableInitialized"))
-IDENTITY_TYPES = frozenset(("Identity", "StopGradient", "Snapshot"))
-# Ops whose only run-time failures are shape mismatches that their shape
-# function already rules out when every input shape is fully defined.
-STATIC_TYPES = frozenset(("MatMul", "BiasAdd", "BiasAddGrad", "AddN", "Shape", "ZerosLike",
-                          "OnesLike"))
-# Reductions: the same when the axes are a constant (checked at build time).
-REDUCTION_TYPES = frozenset(("Sum", "Mean", "Max", "Min", "Prod", "All", "Any"))
-# In-place updates whose failures are shape or initialization errors only.
-DENSE_UPDATE_TYPES = frozenset(("Assign", "AssignAdd", "AssignSub"))
+# How an op's kernel can fail is declared on its OpDef (``failures``, ``const_args``;
+# ``op_def.run_failures``): "never" (a read of an uninitialized variable aside),
+# "shapes" (ruled out by fully defined static shapes and constant ``const_args``; for
+# in-place updates also an uninitialized variable, which the prechecks cover).
 
 
 class Analysis:
@@ -202,7 +196,8 @@ class Analysis:
 def _classify(node: Any, ins: Sequence[int], ir: Any, roots: dict) -> tuple:
     """``(writes, level, variables read, fast guard possible)`` of one step."""
     t = getattr(node, "type", None)
-    if t in NEVER_TYPES and not ins:
+    d = getattr(node, "op_def", None)
+    if not ins and d is not None and run_failures(d) == "never":
         return None, NEVER, (), True
     ops = getattr(node, "ops", None)
     if ops is not None and t == "FusedElementwise":
@@ -212,13 +207,15 @@ def _classify(node: Any, ins: Sequence[int], ir: Any, roots: dict) -> tuple:
     n = ir.nodes.get(node)
     if n is None:
         return None, MAY, (), True
-    d = node.op_def
     inputs = n.inputs
     mutates = tuple(getattr(d, "mutates", ()) or ())
     writes = mutates if mutates else None
     fed = ir.fed
-    refs = [x for x in inputs if x.dtype.is_ref_dtype and x not in fed]
-    if t in NEVER_TYPES or (t in IDENTITY_TYPES and not refs):
+    kept = set(getattr(d, "ref_inputs", ()) or ())  # cells the kernel takes, not reads
+    derefs = [x for i, x in enumerate(inputs)
+              if x.dtype.is_ref_dtype and x not in fed and i not in kept]
+    failures = run_failures(d)
+    if failures == "never" and not derefs:  # (reading an uninitialized variable fails)
         return writes, NEVER, (), True
     if len(ins) != len(inputs):  # a split accumulation step
         return writes, MAY, (), True
@@ -227,9 +224,8 @@ def _classify(node: Any, ins: Sequence[int], ir: Any, roots: dict) -> tuple:
         if not node.get_attr("validate_shape"):
             return writes, MAY, (), False  # may give the variable another shape
         reads = _reads(inputs[1:], roots)
-    static = (t in STATIC_TYPES or t in IDENTITY_TYPES or t in DENSE_UPDATE_TYPES
-              or _elementwise(d) or _dense_apply(d)
-              or (t in REDUCTION_TYPES and len(inputs) > 1 and _constant(ir, inputs[1])))
+    static = failures == "never" or (failures == "shapes" and all(
+        i < len(inputs) and _constant(ir, inputs[i]) for i in d.const_args))
     return writes, (STATIC if static and _defined(inputs) else MAY), reads, True
 
 
@@ -261,16 +257,6 @@ def _reads(tensors: Sequence[Any], roots: dict) -> set:
         if x.dtype.is_ref_dtype:
             out.update(roots.get(x, ()))
     return out
-
-
-def _elementwise(d: Any) -> bool:
-    from graphflow.ops.elementwise import Elementwise
-    return isinstance(d, type) and issubclass(d, Elementwise) and d.check is None
-
-
-def _dense_apply(d: Any) -> bool:
-    from graphflow.ops.training_ops import _Apply
-    return isinstance(d, type) and issubclass(d, _Apply) and not d.sparse
 
 
 def _constant(ir: Any, t: Any) -> bool:

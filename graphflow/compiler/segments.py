@@ -429,7 +429,11 @@ def start(prepared: Any) -> None:
     """Compile ``prepared``'s segments (on a thread unless the options say otherwise);
     ``prepared.fast`` becomes the segment step list when done."""
     tier = prepared.tier
-    tier.after = -1
+    with _LOCK:  # two threads may reach the trigger run together: one compiles
+        if tier.status != "waiting":
+            return
+        tier.after = -1
+        tier.status = "planning"
     runs = find_runs(prepared.steps, prepared.template, tier.max_cost)
     if sum(len(r[0]) for r in runs) < max(tier.min_steps, 1):
         tier.status = "none"

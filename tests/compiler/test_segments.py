@@ -225,6 +225,30 @@ def test_background_compilation_serves_runs_meanwhile():
     np.testing.assert_allclose(outs[0], expect, rtol=1e-5, atol=1e-6)
 
 
+def test_threads_running_the_plan_across_the_compiling_run_agree():
+    import threading
+    g, xin, h, x, expect = _matmul_chain(40, seed=4)
+    with _session(g, segments=False) as off:
+        ref = off.run(h, {xin: x})
+    outs, errors = [], []
+    with _session(g) as s:
+        def work():
+            try:
+                for _ in range(5):
+                    outs.append(s.run(h, {xin: x}))
+            except Exception as e:  # noqa: BLE001 - reported below
+                errors.append(e)
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert _prepared(s).tier.status == "ready"
+    assert not errors and len(outs) == 40
+    for o in outs:
+        np.testing.assert_array_equal(o, ref)
+
+
 _CACHE_SCRIPT = textwrap.dedent("""
     import sys
     sys.path.insert(0, %r)

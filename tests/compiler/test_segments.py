@@ -297,3 +297,27 @@ def test_the_segments_example_in_compiler_md_prints_what_the_doc_shows(capsys):
         exec(compile(code, "compiler.md", "exec"), {})
     got = capsys.readouterr().out.strip("\n")
     assert [ln.rstrip() for ln in got.splitlines()] == expected.splitlines()
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from test_equivalence import build, programs  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(prog=programs(), dtype=st.sampled_from([tf.float32, tf.float64]),
+       fuse=st.booleans())
+def test_random_programs_give_the_same_bits_in_segments(prog, dtype, fuse):
+    """Random DAGs of elementwise (broadcasting), matmul and reduction ops, compiled
+    into segments from the first run, equal the step-by-step run bit for bit."""
+    outs = []
+    for on in (False, True):
+        with tf.Graph().as_default() as g:
+            fetches, feeds, _ = build(prog, dtype)
+            with _session(g, segments=on, fuse=fuse, segment_min_steps=1,
+                          segment_after_runs=1) as s:
+                outs.append([s.run(fetches, feeds) for _ in range(2)])
+    for run_off, run_on in zip(*outs):
+        for a, b in zip(run_off, run_on):
+            np.testing.assert_array_equal(np.asarray(b), np.asarray(a))

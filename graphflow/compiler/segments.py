@@ -8,9 +8,10 @@ is a run of consecutive steps that can all run inside Numba: ops offering a
 Sum/Mean, Identity) and fused groups, every output with a fully known static
 shape of at most ``jitcall.MAX_ELEMENTS`` elements. Reads of variables
 (``Identity`` of a reference) do not break a run: they are pure, so they move
-in front of the segment. Each run of at least ``MIN_STEPS`` and at most
-``CompileOptions.segment_max_cost`` steps becomes one generated njit
-function called as one step.
+in front of the segment. A run is cut into pieces of at most
+``CompileOptions.segment_max_cost`` (a size in elementwise ops, which bounds
+compile time); each piece of at least ``MIN_STEPS`` steps becomes one
+generated njit function called as one step.
 
 The generated source names everything canonically (arguments in order of
 first use, values in step order, called kernels in order of first use), so
@@ -19,10 +20,12 @@ share one source file and one compiled function (``codegen.load_kernel``:
 cached on disk, a second process compiles nothing).
 
 Policy (tiered): a plan first runs step by step; when it starts its
-``CompileOptions.segment_after_runs``-th run, its segments are compiled, on
-a background thread by default (``segments_background``), and the executor
-switches to them once they are ready. The first runs are never delayed, a
-plan run once never pays, and results do not depend on the tier: segments
+``CompileOptions.segment_after_runs``-th run (the second: it is reused) and
+its segments would cover ``segment_min_steps`` steps, at most
+``segment_max_kernels`` distinct functions are compiled, within that run
+(or on a background thread with ``segments_background``, the plan running
+step by step until they are ready). A plan run once never pays, and results
+do not depend on the tier: segments
 call the same kernels the steps call (MatMul's small case: ``np.dot`` inside
 Numba, which calls BLAS directly). If a compiled segment raises (an input
 whose shape is not the static one, an invalid value), its steps run again one

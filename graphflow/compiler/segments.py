@@ -437,7 +437,11 @@ def start(prepared: Any) -> None:
             return
         tier.after = -1
         tier.status = "planning"
-    runs = find_runs(prepared.steps, prepared.template, tier.max_cost)
+    try:
+        runs = find_runs(prepared.steps, prepared.template, tier.max_cost)
+    except Exception as e:  # noqa: BLE001 - a run never fails for its second tier
+        tier.status = "failed: %s: %s" % (type(e).__name__, e)
+        return
     if sum(len(r[0]) for r in runs) < max(tier.min_steps, 1):
         tier.status = "none"
         return

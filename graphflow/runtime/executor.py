@@ -10,6 +10,9 @@ one list copy and, per step, one kernel call plus a few list operations
 variables the run updated are restored (runtime/journal.py: a failed run
 changes no variable).
 
+Once a plan is reused, its runs of small steps may be compiled into segments
+(compiler/segments.py): ``_Prepared.fast`` then replaces ``steps``.
+
 Per-session state (variable cells, random-op states) lives in ``SessionState``
 and reaches kernels through the context their factories receive.
 """
@@ -20,9 +23,9 @@ import time
 from typing import Any, Callable, Sequence
 
 from graphflow import errors
-from graphflow.errors import KernelError, OpError
 from graphflow.compiler import segments
 from graphflow.compiler.options import CompileOptions
+from graphflow.errors import KernelError, OpError
 from graphflow.runtime import journal, memory
 
 

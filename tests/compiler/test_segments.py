@@ -196,6 +196,19 @@ def test_a_read_only_feed_compiles_once_more_and_keeps_the_segments():
     np.testing.assert_allclose(outs[0], expect, rtol=1e-5, atol=1e-6)
 
 
+def test_a_failing_segment_compiler_leaves_the_run_alone(monkeypatch):
+    def broken(step):
+        raise RuntimeError("jit_call broke")
+    monkeypatch.setattr(segments, "jit_call", broken)
+    g, xin, h, x, expect = _matmul_chain(40)
+    with _session(g) as s:
+        outs = [s.run(h, {xin: x}) for _ in range(3)]
+        p = _prepared(s)
+    assert p.tier.status.startswith("failed: RuntimeError") and p.fast is None
+    for o in outs:
+        np.testing.assert_allclose(o, expect, rtol=1e-5, atol=1e-6)
+
+
 def test_small_plans_and_the_off_switches_compile_nothing(monkeypatch):
     g, xin, h, x, _ = _matmul_chain(3)
     with _session(g, segment_min_steps=64) as s:

@@ -38,8 +38,9 @@ Traced and memory-tracked runs and the parallel executor run the steps.
 """
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 import numba
 import numpy as np
@@ -269,6 +270,18 @@ def _inplace(call: jitcall.JitCall, ins: tuple, outs: tuple, reads: Any, k: int,
     return call, None
 
 
+@contextlib.contextmanager
+def _compiling(disp: Any) -> Iterator[None]:
+    """Let ``disp`` compile meanwhile; outside, a call with argument types it was not
+    compiled for raises TypeError instead of compiling in the middle of a run."""
+    with _LOCK:
+        disp.disable_compile(False)
+        try:
+            yield
+        finally:
+            disp.disable_compile(True)
+
+
 def _example(value: Any, tensor: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value
@@ -284,22 +297,22 @@ def build(steps: list, template: list, runs: list, max_kernels: int = 0) -> list
     """
     from graphflow.runtime.executor import node_error
     made = []
-    cover: dict = {}
+    cover: dict = {}  # source -> steps its pieces cover
     for members_idx, reads_idx, calls in runs:
         members = [steps[k] for k in members_idx]
         dead: set = set()
         for st in members:
             dead.update(st[5] or ())
         produced = [s for st in members for s in _ios(st)[1]]
-        live = [s for s in produced if s not in dead]
-        made.append((members_idx, reads_idx, members, dead, produced)
-                    + segment_source(members, calls, live))
-        cover[made[-1][5]] = cover.get(made[-1][5], 0) + len(members)
+        source = segment_source(members, calls, [s for s in produced if s not in dead])
+        made.append((members_idx, reads_idx, members, dead, produced, source))
+        cover[source[0]] = cover.get(source[0], 0) + len(members)
     chosen = sorted(cover, key=lambda k: -cover[k])
     chosen = set(chosen[:max_kernels] if max_kernels > 0 else chosen)
     replace: dict = {}
     drop: set = set()
-    for members_idx, reads_idx, members, dead, produced, src, args, tensors, params, rets in made:
+    for members_idx, reads_idx, members, dead, produced, source in made:
+        src, args, tensors, params, rets = source
         if src not in chosen:
             continue
         inside = set(produced)
@@ -308,12 +321,8 @@ def build(steps: list, template: list, runs: list, max_kernels: int = 0) -> list
         disp = codegen.load_kernel(src)
         sig = tuple(numba.typeof(_example(template[s], t)) for s, t in zip(args, tensors))
         sig += tuple(numba.typeof(np.empty(shape, dt)) for _, shape, dt in params)
-        with _LOCK:  # once per source and signature; other types never compile in a run
-            disp.disable_compile(False)
-            try:
-                disp.compile(sig)
-            finally:
-                disp.disable_compile(True)
+        with _compiling(disp):  # once per source and signature
+            disp.compile(sig)
         node = Segment([st[6] for st in members])
         live = [p[0] for p in params] + rets
         fn = _step_fn(disp, len(args), params, len(rets), members, ins, live, node_error)
@@ -376,12 +385,8 @@ def _step_fn(disp: Any, nargs: int, params: list, nret: int, members: list, ins:
         them once, up to ``MAX_SIGNATURES`` per function; else steps from now on."""
         if len(d.overloads) >= MAX_SIGNATURES:
             raise TypeError("too many signatures")
-        with _LOCK:
-            d.disable_compile(False)
-            try:
-                return call(d, xs)
-            finally:
-                d.disable_compile(True)
+        with _compiling(d):
+            return call(d, xs)
 
     def run(*xs: Any) -> Any:
         d = state[0]

@@ -57,9 +57,7 @@ def resolve(ref: str) -> Any:
 def static_shape(t: Any) -> Optional[tuple]:
     """``t``'s fully known static shape as a tuple, else None."""
     s = t._shape
-    if s.ndims is None or not s.is_fully_defined():
-        return None
-    return tuple(int(d) for d in s.as_list())
+    return s.as_tuple() if s.is_fully_defined() else None
 
 
 def small(shape: Optional[tuple]) -> bool:
@@ -90,6 +88,10 @@ def elementwise_call(nodes: Sequence[tuple], inputs: Sequence[Any], out_values: 
             return None
     dt = np.dtype(dtype).name
     alloc = tuple((out_shape, np.dtype(d).name) for d in out_dtypes)
+    # an output may go into an input read element by element with its dtype (the
+    # codegen in-place variant: one array as input and output would not vectorize)
+    pairs = tuple((j, q) for j, ch in enumerate(patterns) if ch == "f"
+                  for q, d in enumerate(out_dtypes) if np.dtype(d) == np.dtype(dtype))
 
     def call(inplace: Optional[tuple] = None) -> Optional[JitCall]:
         fk = codegen.fused_kernel(nodes, patterns, out_values, dt, inplace=inplace)
@@ -102,8 +104,4 @@ def elementwise_call(nodes: Sequence[tuple], inputs: Sequence[Any], out_values: 
         return JitCall(("{g0}(%s)" % ", ".join(args),), ("gf:" + fk.key,), tuple(fk.in_order),
                        len(nodes), alloc, True, pairs, lambda j, q: call((j, q)))
 
-    # an output may go into an input read element by element with its dtype (the
-    # codegen in-place variant: one array as input and output would not vectorize)
-    pairs = tuple((j, q) for j, ch in enumerate(patterns) if ch == "f"
-                  for q, d in enumerate(out_dtypes) if np.dtype(d) == np.dtype(dtype))
     return call()

@@ -118,13 +118,14 @@ class Elementwise(OpDef):
         """Its generated kernel inside a segment (no ``check`` hook, fusible dtypes)."""
         from graphflow.compiler.fuse import FUSIBLE_DTYPES
         comp = op._inputs[0]._dtype
-        if cls.check is not None or comp not in FUSIBLE_DTYPES or not cls.expr_for(op):
+        expr = cls.expr_for(op)
+        if cls.check is not None or comp not in FUSIBLE_DTYPES or not expr:
             return None
         if any(t._dtype != comp for t in op._inputs):
             return None
         k = len(op._inputs)
         out = op._outputs[0]
-        return jitcall.elementwise_call([(cls.expr_for(op), tuple(range(k)))], op._inputs, [k],
+        return jitcall.elementwise_call([(expr, tuple(range(k)))], op._inputs, [k],
                                         comp.np, [out._dtype.np], jitcall.static_shape(out))
 
     @classmethod

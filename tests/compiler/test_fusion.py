@@ -2,8 +2,6 @@
 broadcasting, unknown dims, escaping intermediates and control edges; errors
 name the op; generated kernels are shared and hit the disk cache in a new process."""
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -12,7 +10,7 @@ import pytest
 import graphflow as tf
 from graphflow.compiler.fuse import FusedGroup
 from graphflow.kernels import codegen
-from compiler_util import session, step_types
+from compiler_util import run_twice, session, step_types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -206,16 +204,7 @@ _CACHE_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_disk_cache_hit_in_a_second_process(tmp_path):
-    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), GRAPHFLOW_PASSES="on")
-    script = _CACHE_SCRIPT % ROOT
-    runs = []
-    for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, timeout=600)
-        assert out.returncode == 0, out.stderr
-        line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")][-1]
-        _, hits, misses, total = line.split()
-        runs.append((int(hits), int(misses), float(total)))
+    runs = [(int(h), int(m), float(t)) for h, m, t in run_twice(_CACHE_SCRIPT % ROOT, tmp_path)]
     (h1, m1, t1), (h2, m2, t2) = runs
     assert m1 >= 1            # the first process compiled the fused kernel
     assert m2 == 0 and h2 >= 1  # the second only loaded it from disk

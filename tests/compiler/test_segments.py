@@ -4,19 +4,21 @@ Checked against the same graph run step by step (segments off: the same bits),
 NumPy, and the errors the steps give on their own.
 """
 import os
-import subprocess
-import sys
 import textwrap
 import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import graphflow as tf
 from graphflow.compiler import segments
 from graphflow.compiler.options import CompileOptions
 from graphflow.errors import InvalidArgumentError
 from graphflow.runtime import executor
+from compiler_util import run_twice
+from test_equivalence import build, programs
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -284,16 +286,8 @@ _CACHE_SCRIPT = textwrap.dedent("""
 
 @pytest.mark.slow
 def test_second_process_loads_segments_from_disk(tmp_path):
-    env = dict(os.environ, GRAPHFLOW_CACHE_DIR=str(tmp_path), GRAPHFLOW_PASSES="on")
     script = _CACHE_SCRIPT % (ROOT, os.path.dirname(os.path.abspath(__file__)))
-    runs = []
-    for _ in range(2):
-        out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                             text=True, timeout=600)
-        assert out.returncode == 0, out.stderr
-        line = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT")][-1]
-        _, n, hits, misses, total = line.split()
-        runs.append((int(n), int(hits), int(misses), float(total)))
+    runs = [(int(n), int(h), int(m), float(t)) for n, h, m, t in run_twice(script, tmp_path)]
     (n1, h1, m1, t1), (n2, h2, m2, t2) = runs
     assert n1 >= 1 and m1 >= 1        # the first process compiled its segments
     assert n2 == n1 and m2 == 0 and h2 >= 1  # the second loaded them from disk
@@ -311,10 +305,6 @@ def test_the_segments_example_in_compiler_md_prints_what_the_doc_shows(capsys):
     got = capsys.readouterr().out.strip("\n")
     assert [ln.rstrip() for ln in got.splitlines()] == expected.splitlines()
 
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from test_equivalence import build, programs  # noqa: E402
 
 
 @settings(max_examples=40, deadline=None, derandomize=True, database=None,
